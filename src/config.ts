@@ -1,0 +1,212 @@
+// Reads the environment once, validates every key, and returns one frozen Config.
+import path from 'node:path';
+import { z } from 'zod';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Lifetimes in seconds of everything the provider issues. */
+export interface Lifetimes {
+  session: number;
+  interaction: number;
+  authorizationCode: number;
+  accessToken: number;
+  idToken: number;
+  refreshToken: number;
+  grant: number;
+}
+
+export interface Config {
+  nodeEnv: NodeEnv;
+  port: number;
+  host: string;
+  issuer: string;
+  databaseUrl: string | undefined;
+  databaseSchema: string;
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  dataDir: string;
+  /** 32-byte key for encryption at rest; undefined means "generate into DATA_DIR" (development only). */
+  secretKey: Buffer | undefined;
+  trustProxy: boolean;
+  logLevel: LogLevel;
+  lifetimes: Lifetimes;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Parses "90", "90s", "15m", "8h" or "1d" into seconds. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
+  if (!match) return undefined;
+  const seconds = Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1);
+  return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : undefined;
+}
+
+const duration = (fallback: string, min: number, max: number) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const seconds = parseDuration(value);
+      if (seconds === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration; use e.g. 90s, 15m, 8h or 1d` });
+        return z.NEVER;
+      }
+      if (seconds < min || seconds > max) {
+        ctx.addIssue({ code: 'custom', message: `must be between ${min}s and ${max}s, got ${seconds}s` });
+        return z.NEVER;
+      }
+      return seconds;
+    });
+
+const url = (protocols: string[], what: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      try {
+        const parsed = new URL(value);
+        if (!protocols.includes(parsed.protocol)) throw new Error();
+        return value;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be a ${what} URL (${protocols.join(' or ')}//...)` });
+        return z.NEVER;
+      }
+    });
+
+const boolean = (fallback: boolean) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return fallback;
+      const v = value.toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+      if (['0', 'false', 'no', 'off'].includes(v)) return false;
+      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${value}"` });
+      return z.NEVER;
+    });
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
+  PORT: z
+    .string()
+    .default('3000')
+    .transform((value, ctx) => {
+      const port = Number(value);
+      if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
+        ctx.addIssue({ code: 'custom', message: `must be a port number from 1 to 65535, got "${value}"` });
+        return z.NEVER;
+      }
+      return port;
+    }),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  ISSUER: url(['http:', 'https:'], 'http(s)'),
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres'),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)')
+    .default('public'),
+  REDIS_URL: url(['redis:', 'rediss:'], 'redis'),
+  REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of letters, digits, _ : . -').default('twofold:'),
+  SMTP_URL: url(['smtp:', 'smtps:'], 'smtp'),
+  MAIL_FROM: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/, 'must be an email address, e.g. "Twofold <no-reply@example.com>"').default('Twofold <no-reply@localhost>'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  SECRET_KEY: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value === '') return undefined;
+      const key = decodeKey(value);
+      if (!key) {
+        ctx.addIssue({ code: 'custom', message: 'must be 32 random bytes, as 64 hex characters or base64 (try: openssl rand -hex 32)' });
+        return z.NEVER;
+      }
+      return key;
+    }),
+  TRUST_PROXY: boolean(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+  // Lifetimes for an identity provider of privileged users: short sessions, short codes, bounded refresh.
+  SESSION_TTL: duration('8h', 300, 86400),
+  INTERACTION_TTL: duration('30m', 60, 3600),
+  AUTHORIZATION_CODE_TTL: duration('60s', 10, 600),
+  ACCESS_TOKEN_TTL: duration('10m', 60, 86400),
+  ID_TOKEN_TTL: duration('10m', 60, 86400),
+  REFRESH_TOKEN_TTL: duration('8h', 300, 30 * 86400),
+  GRANT_TTL: duration('8h', 300, 30 * 86400),
+});
+
+/** Decodes a 32-byte key given as 64 hex characters or base64/base64url. */
+export function decodeKey(value: string): Buffer | undefined {
+  const trimmed = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed)) {
+    const key = Buffer.from(trimmed.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+    if (key.length === 32) return key;
+  }
+  return undefined;
+}
+
+/** Validates the environment and returns a frozen Config, or throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.')}: ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
+  const issuerUrl = new URL(issuer);
+  if (issuerUrl.search || issuerUrl.hash) problems.push('ISSUER: must not contain a query or fragment');
+  if (e.NODE_ENV === 'production') {
+    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded Postgres is for development only)');
+    if (!e.REDIS_URL) problems.push('REDIS_URL: required in production (the in-process store is for development only)');
+    if (!e.SECRET_KEY) problems.push('SECRET_KEY: required in production (32 random bytes, e.g. openssl rand -hex 32)');
+    if (!e.SMTP_URL) problems.push('SMTP_URL: required in production (the development outbox is for development only)');
+    if (issuerUrl.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(issuerUrl.hostname)) {
+      problems.push('ISSUER: must use https in production');
+    }
+  }
+  if (e.REFRESH_TOKEN_TTL > e.GRANT_TTL) problems.push('REFRESH_TOKEN_TTL: must not be longer than GRANT_TTL');
+  if (problems.length) throw new ConfigError(problems);
+
+  return Object.freeze({
+    nodeEnv: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    issuer,
+    databaseUrl: e.DATABASE_URL,
+    databaseSchema: e.DATABASE_SCHEMA,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    dataDir: path.resolve(e.DATA_DIR),
+    secretKey: e.SECRET_KEY,
+    trustProxy: e.TRUST_PROXY,
+    logLevel: e.LOG_LEVEL,
+    lifetimes: Object.freeze({
+      session: e.SESSION_TTL,
+      interaction: e.INTERACTION_TTL,
+      authorizationCode: e.AUTHORIZATION_CODE_TTL,
+      accessToken: e.ACCESS_TOKEN_TTL,
+      idToken: e.ID_TOKEN_TTL,
+      refreshToken: e.REFRESH_TOKEN_TTL,
+      grant: e.GRANT_TTL,
+    }),
+  });
+}
