@@ -1,0 +1,216 @@
+// The short-lived store in process memory, for development without REDIS_URL: the Redis store's semantics, one process.
+import {
+  joinConsumed, splitConsumed, toJson, toTtlSeconds,
+  type ConsumeResult, type ModelPayload, type ShortLivedStore, type UpsertModelOptions,
+} from './short-lived-store.js';
+
+// Values are kept as JSON text, like in Redis: every read parses a fresh copy, so callers cannot mutate stored
+// state, and a value that survives here (a Date, a Map, undefined) is turned into what Redis would return.
+type Value =
+  | { kind: 'model'; id: string; payload: string; consumed?: number; grantKey?: string; uidKey?: string; userCodeKey?: string }
+  | { kind: 'set'; members: Set<string> }
+  | { kind: 'string'; value: string };
+
+interface Slot { value: Value; expiresAt: number | undefined }
+
+const SWEEP_INTERVAL_MS = 30_000;
+
+/** Creates the in-process short-lived store; `now` (epoch milliseconds) is injectable for tests. */
+export function createMemoryStore(options: { now?: () => number } = {}): ShortLivedStore {
+  const now = options.now ?? Date.now;
+  const slots = new Map<string, Slot>();
+  let closed = false;
+
+  const keys = {
+    model: (model: string, id: string) => `oidc:${model}:${id}`,
+    grant: (grantId: string) => `oidc-grant:${grantId}`,
+    uid: (model: string, uid: string) => `oidc-uid:${model}:${uid}`,
+    userCode: (model: string, userCode: string) => `oidc-user-code:${model}:${userCode}`,
+    generic: (key: string) => `kv:${key}`,
+  };
+
+  function isExpired(slot: Slot): boolean {
+    return slot.expiresAt !== undefined && slot.expiresAt <= now();
+  }
+
+  function sweep(): void {
+    for (const [key, slot] of slots) {
+      if (isExpired(slot)) slots.delete(key);
+    }
+  }
+
+  const sweeper = setInterval(sweep, SWEEP_INTERVAL_MS);
+  sweeper.unref();
+
+  function read(key: string): Slot | undefined {
+    if (closed) throw new Error('the in-process short-lived store is closed');
+    const slot = slots.get(key);
+    if (slot && isExpired(slot)) {
+      slots.delete(key);
+      return undefined;
+    }
+    return slot;
+  }
+
+  function write(key: string, value: Value, ttlSeconds: number | undefined): void {
+    slots.set(key, { value, expiresAt: ttlSeconds === undefined ? undefined : now() + ttlSeconds * 1000 });
+  }
+
+  function readModel(key: string): Extract<Value, { kind: 'model' }> | undefined {
+    const value = read(key)?.value;
+    return value?.kind === 'model' ? value : undefined;
+  }
+
+  function readString(key: string): string | undefined {
+    const value = read(key)?.value;
+    return value?.kind === 'string' ? value.value : undefined;
+  }
+
+  function clearIndexes(key: string): void {
+    const old = readModel(key);
+    if (!old) return;
+    if (old.grantKey) {
+      const grant = read(old.grantKey)?.value;
+      if (grant?.kind === 'set') {
+        grant.members.delete(key);
+        if (grant.members.size === 0) slots.delete(old.grantKey);
+      }
+    }
+    for (const indexKey of [old.uidKey, old.userCodeKey]) {
+      if (indexKey && readString(indexKey) === old.id) slots.delete(indexKey);
+    }
+  }
+
+  function addToGrant(grantKey: string, key: string, ttl: number | undefined): void {
+    const slot = read(grantKey);
+    const members = slot?.value.kind === 'set' ? slot.value.members : new Set<string>();
+    members.add(key);
+    // The grant index must outlive its longest-lived member, or revokeByGrantId would miss that member.
+    const expiresAt = ttl === undefined || (slot && slot.expiresAt === undefined)
+      ? undefined
+      : Math.max(slot?.expiresAt ?? 0, now() + ttl * 1000);
+    slots.set(grantKey, { value: { kind: 'set', members }, expiresAt });
+  }
+
+  function findModel(model: string, id: string): ModelPayload | undefined {
+    const entry = readModel(keys.model(model, id));
+    return entry && joinConsumed(entry.payload, entry.consumed);
+  }
+
+  function findByIndex(model: string, indexKey: string): ModelPayload | undefined {
+    const id = readString(indexKey);
+    return id === undefined ? undefined : findModel(model, id);
+  }
+
+  function parse<T>(json: string | undefined): T | undefined {
+    return json === undefined ? undefined : JSON.parse(json) as T;
+  }
+
+  return {
+    async upsertModel(model: string, id: string, payload: ModelPayload, opts: UpsertModelOptions = {}): Promise<void> {
+      const { json, consumed } = splitConsumed(payload);
+      const ttl = opts.expiresIn === undefined ? undefined : toTtlSeconds(opts.expiresIn);
+      const key = keys.model(model, id);
+      clearIndexes(key);
+      const entry: Value = { kind: 'model', id, payload: json };
+      if (consumed !== undefined) entry.consumed = consumed;
+      if (opts.grantId) {
+        entry.grantKey = keys.grant(opts.grantId);
+        addToGrant(entry.grantKey, key, ttl);
+      }
+      if (opts.uid) {
+        entry.uidKey = keys.uid(model, opts.uid);
+        write(entry.uidKey, { kind: 'string', value: id }, ttl);
+      }
+      if (opts.userCode) {
+        entry.userCodeKey = keys.userCode(model, opts.userCode);
+        write(entry.userCodeKey, { kind: 'string', value: id }, ttl);
+      }
+      write(key, entry, ttl);
+    },
+
+    findModel: async (model, id) => findModel(model, id),
+    findModelByUid: async (model, uid) => findByIndex(model, keys.uid(model, uid)),
+    findModelByUserCode: async (model, userCode) => findByIndex(model, keys.userCode(model, userCode)),
+
+    async consumeModel(model: string, id: string): Promise<ConsumeResult> {
+      // Check and set run without an await in between, so in one process concurrent consumes are serialised.
+      const entry = readModel(keys.model(model, id));
+      if (!entry) return 'not-found';
+      if (entry.consumed !== undefined) return 'already-consumed';
+      entry.consumed = Math.floor(now() / 1000);
+      return 'consumed';
+    },
+
+    async destroyModel(model: string, id: string): Promise<void> {
+      const key = keys.model(model, id);
+      clearIndexes(key);
+      slots.delete(key);
+    },
+
+    async revokeByGrantId(grantId: string): Promise<number> {
+      const grantKey = keys.grant(grantId);
+      const grant = read(grantKey)?.value;
+      let removed = 0;
+      if (grant?.kind === 'set') {
+        for (const key of [...grant.members]) {
+          if (readModel(key)?.grantKey !== grantKey) continue;
+          clearIndexes(key);
+          slots.delete(key);
+          removed += 1;
+        }
+      }
+      slots.delete(grantKey);
+      return removed;
+    },
+
+    async setJson(key: string, value: unknown, ttlSeconds: number): Promise<void> {
+      write(keys.generic(key), { kind: 'string', value: toJson(value) }, toTtlSeconds(ttlSeconds));
+    },
+
+    async getJson<T = unknown>(key: string): Promise<T | undefined> {
+      return parse<T>(readString(keys.generic(key)));
+    },
+
+    async takeJson<T = unknown>(key: string): Promise<T | undefined> {
+      const json = readString(keys.generic(key));
+      slots.delete(keys.generic(key));
+      return parse<T>(json);
+    },
+
+    async increment(key: string, ttlSeconds: number): Promise<number> {
+      const ttl = toTtlSeconds(ttlSeconds);
+      const slot = read(keys.generic(key));
+      if (!slot) {
+        write(keys.generic(key), { kind: 'string', value: '1' }, ttl);
+        return 1;
+      }
+      const current = slot.value.kind === 'string' ? slot.value.value : '';
+      if (!/^-?\d+$/.test(current)) throw new TypeError('value is not an integer');
+      const count = Number(current) + 1;
+      slot.value = { kind: 'string', value: String(count) };
+      return count;
+    },
+
+    async remove(key: string): Promise<boolean> {
+      const existed = read(keys.generic(key)) !== undefined;
+      slots.delete(keys.generic(key));
+      return existed;
+    },
+
+    async ttl(key: string): Promise<number | undefined> {
+      const expiresAt = read(keys.generic(key))?.expiresAt;
+      return expiresAt === undefined ? undefined : Math.ceil((expiresAt - now()) / 1000);
+    },
+
+    async ping(): Promise<void> {
+      if (closed) throw new Error('the in-process short-lived store is closed');
+    },
+
+    async close(): Promise<void> {
+      clearInterval(sweeper);
+      slots.clear();
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,49 @@
+// Recognises "the backing store is down" errors, which the app renders as 503 instead of 500.
+
+/** Which backing store could not be reached. */
+export type StoreName = 'redis' | 'postgres';
+
+/** Thrown (or wrapped) by storage code when a backing store cannot be reached or does not answer in time. */
+export class StoreUnavailableError extends Error {
+  readonly store: StoreName;
+
+  constructor(store: StoreName, options?: { cause?: unknown }) {
+    super(`${store} is unavailable`, options);
+    this.name = 'StoreUnavailableError';
+    this.store = store;
+  }
+}
+
+// Network-level failures: the process could not reach the server, or lost it mid-command.
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
+]);
+
+// ioredis reports an unusable connection with plain Errors; these are their messages (ioredis v6).
+const IOREDIS_MESSAGES = [
+  'Connection is closed.',
+  "Stream isn't writeable and enableOfflineQueue options is false",
+  'Command timed out',
+  'Command aborted due to connection close',
+  'connect ETIMEDOUT',
+  'Socket timeout.',
+  'Command cannot be queued during a connection handoff',
+];
+
+// Names of ioredis error classes that mean the command never got an answer.
+const IOREDIS_NAMES = new Set([
+  'MaxRetriesPerRequestError', 'CommandTimeoutDuringMaintenanceError', 'SocketTimeoutDuringMaintenanceError',
+]);
+
+/** True when `err` means a store is unreachable (StoreUnavailableError, ioredis connection or timeout errors). */
+export function isStoreUnavailable(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return true;
+  if (!(err instanceof Error)) return false;
+  if (IOREDIS_NAMES.has(err.name)) return true;
+  if (IOREDIS_MESSAGES.some((message) => err.message.startsWith(message))) return true;
+  const { code } = err as { code?: unknown };
+  if (typeof code === 'string' && NETWORK_CODES.has(code)) return true;
+  // Node reports a refused dual-stack connect (::1 and 127.0.0.1) as an AggregateError of the attempts.
+  if (err instanceof AggregateError) return err.errors.some((inner) => isStoreUnavailable(inner));
+  return false;
+}

@@ -1,0 +1,340 @@
+// One contract suite for the short-lived store, run against the real Redis and the in-process store.
+import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import type { ShortLivedStore } from '../../src/storage/short-lived/short-lived-store.js';
+import { createRedisStore } from '../../src/storage/short-lived/redis-store.js';
+import { createMemoryStore } from '../../src/storage/short-lived/memory-store.js';
+import { connectRedis } from '../../src/storage/short-lived/connect-redis.js';
+import { isStoreUnavailable } from '../../src/storage/store-unavailable.js';
+import { createTestRedis, type TestRedis } from '../helpers/redis.js';
+
+interface Backend {
+  /** A store for this test. */
+  store: ShortLivedStore;
+  /** Another handle on the same data (a second Redis connection; the same object in memory). */
+  sibling(): Promise<ShortLivedStore>;
+  /** Lets time pass: real waiting for Redis, a clock step for the memory store. */
+  advance(seconds: number): Promise<void>;
+}
+
+interface BackendFactory {
+  name: string;
+  setUp(): Promise<void>;
+  open(): Promise<Backend>;
+  tearDown(): Promise<void>;
+}
+
+function redisBackend(): BackendFactory {
+  let test: TestRedis | undefined;
+  return {
+    name: 'Redis store',
+    async setUp() {
+      test = await createTestRedis();
+    },
+    async open() {
+      const t = test;
+      if (!t) throw new Error('setUp() did not run');
+      const open = async () => createRedisStore(await t.connect(), { prefix: t.prefix });
+      return { store: await open(), sibling: open, advance: (seconds) => sleep(seconds * 1000) };
+    },
+    async tearDown() {
+      await test?.cleanup();
+    },
+  };
+}
+
+function memoryBackend(): BackendFactory {
+  const stores: ShortLivedStore[] = [];
+  return {
+    name: 'memory store',
+    async setUp() {},
+    async open() {
+      let clock = Date.UTC(2030, 0, 1);
+      const store = createMemoryStore({ now: () => clock });
+      stores.push(store);
+      return { store, sibling: async () => store, advance: async (seconds) => { clock += seconds * 1000; } };
+    },
+    async tearDown() {
+      await Promise.all(stores.map((store) => store.close()));
+    },
+  };
+}
+
+const id = () => randomUUID();
+
+function contract(factory: BackendFactory): void {
+  describe(`short-lived store contract: ${factory.name}`, () => {
+    let backend: Backend;
+    let store: ShortLivedStore;
+
+    before(() => factory.setUp());
+    after(() => factory.tearDown());
+    beforeEach(async () => {
+      backend = await factory.open();
+      store = backend.store;
+    });
+
+    describe('model entries', () => {
+      it('round-trips a payload and hands out copies', async () => {
+        const jti = id();
+        await store.upsertModel('AccessToken', jti, { jti, scope: 'openid', nested: { list: [] } }, { expiresIn: 60 });
+        const found = await store.findModel('AccessToken', jti);
+        expect(found).to.deep.equal({ jti, scope: 'openid', nested: { list: [] } });
+        (found as Record<string, unknown>).scope = 'changed';
+        expect((await store.findModel('AccessToken', jti))?.scope).to.equal('openid');
+        expect(await store.findModel('AccessToken', id())).to.equal(undefined);
+        expect(await store.findModel('RefreshToken', jti)).to.equal(undefined, 'models are namespaced');
+      });
+
+      it('expires entries and their indexes after expiresIn, and keeps entries without one', async () => {
+        const [short, long] = [id(), id()];
+        const uid = id();
+        await store.upsertModel('Session', short, { uid }, { expiresIn: 1, uid });
+        await store.upsertModel('Session', long, { kept: true });
+        await backend.advance(1.3);
+        expect(await store.findModel('Session', short)).to.equal(undefined);
+        expect(await store.findModelByUid('Session', uid)).to.equal(undefined);
+        expect(await store.findModel('Session', long)).to.deep.equal({ kept: true });
+      });
+
+      it('finds by uid and by user code, per model', async () => {
+        const [session, device, uid, userCode] = [id(), id(), id(), 'ABCD-EFGH'];
+        await store.upsertModel('Session', session, { uid }, { expiresIn: 60, uid });
+        await store.upsertModel('DeviceCode', device, { userCode }, { expiresIn: 60, userCode });
+        expect(await store.findModelByUid('Session', uid)).to.deep.equal({ uid });
+        expect(await store.findModelByUserCode('DeviceCode', userCode)).to.deep.equal({ userCode });
+        expect(await store.findModelByUid('Interaction', uid)).to.equal(undefined);
+        expect(await store.findModelByUserCode('DeviceCode', 'ZZZZ-ZZZZ')).to.equal(undefined);
+      });
+
+      it('removes indexes on destroy, so re-creating the id without them is not found through them', async () => {
+        const [session, uid, grantId] = [id(), id(), id()];
+        await store.upsertModel('Session', session, { uid }, { expiresIn: 60, uid });
+        await store.upsertModel('AccessToken', session, { grantId }, { expiresIn: 60, grantId });
+        await store.destroyModel('Session', session);
+        await store.destroyModel('AccessToken', session);
+        expect(await store.findModel('Session', session)).to.equal(undefined);
+        await store.upsertModel('Session', session, { plain: true }, { expiresIn: 60 });
+        await store.upsertModel('AccessToken', session, { plain: true }, { expiresIn: 60 });
+        expect(await store.findModelByUid('Session', uid)).to.equal(undefined, 'stale uid index');
+        expect(await store.revokeByGrantId(grantId)).to.equal(0, 'stale grant index');
+        expect(await store.findModel('AccessToken', session)).to.deep.equal({ plain: true });
+        await store.destroyModel('Session', id()); // a missing entry is not an error
+      });
+
+      it('moves indexes on upsert and leaves an index that another entry took over', async () => {
+        const [first, second, oldUid, newUid, shared] = [id(), id(), id(), id(), id()];
+        await store.upsertModel('Session', first, { uid: oldUid }, { expiresIn: 60, uid: oldUid });
+        await store.upsertModel('Session', first, { uid: newUid }, { expiresIn: 60, uid: newUid });
+        expect(await store.findModelByUid('Session', oldUid)).to.equal(undefined);
+        expect(await store.findModelByUid('Session', newUid)).to.deep.equal({ uid: newUid });
+
+        await store.upsertModel('Session', first, { n: 1 }, { expiresIn: 60, uid: shared });
+        await store.upsertModel('Session', second, { n: 2 }, { expiresIn: 60, uid: shared });
+        await store.destroyModel('Session', first);
+        expect(await store.findModelByUid('Session', shared)).to.deep.equal({ n: 2 });
+      });
+    });
+
+    describe('consume', () => {
+      it('marks the entry consumed once, keeps it, and reports a missing entry', async () => {
+        const code = id();
+        await store.upsertModel('AuthorizationCode', code, { jti: code }, { expiresIn: 60 });
+        const before = Math.floor(Date.now() / 1000);
+        expect(await store.consumeModel('AuthorizationCode', code)).to.equal('consumed');
+        const found = await store.findModel('AuthorizationCode', code);
+        expect(found?.jti).to.equal(code);
+        expect(found?.consumed).to.be.a('number');
+        expect(await store.consumeModel('AuthorizationCode', code)).to.equal('already-consumed');
+        expect((await store.findModel('AuthorizationCode', code))?.consumed).to.equal(found?.consumed);
+        if (factory.name === 'Redis store') expect(found?.consumed).to.be.within(before, before + 5);
+
+        const missing = id();
+        expect(await store.consumeModel('AuthorizationCode', missing)).to.equal('not-found');
+        expect(await store.findModel('AuthorizationCode', missing)).to.equal(undefined, 'consume must not create entries');
+      });
+
+      it('lets exactly one of 20 concurrent consumes win', async () => {
+        const code = id();
+        await store.upsertModel('RefreshToken', code, { jti: code }, { expiresIn: 60 });
+        const handles = [store, await backend.sibling(), await backend.sibling(), await backend.sibling()];
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => handles[i % handles.length]!.consumeModel('RefreshToken', code)),
+        );
+        expect(results.filter((r) => r === 'consumed')).to.have.length(1);
+        expect(results.filter((r) => r === 'already-consumed')).to.have.length(19);
+      });
+
+      it('keeps a consumed mark given in the payload, and a plain upsert resets it', async () => {
+        const [marked, plain] = [id(), id()];
+        await store.upsertModel('AuthorizationCode', marked, { consumed: 1_700_000_000 }, { expiresIn: 60 });
+        expect((await store.findModel('AuthorizationCode', marked))?.consumed).to.equal(1_700_000_000);
+        expect(await store.consumeModel('AuthorizationCode', marked)).to.equal('already-consumed');
+
+        await store.upsertModel('AuthorizationCode', plain, { v: 1 }, { expiresIn: 60 });
+        await store.consumeModel('AuthorizationCode', plain);
+        await store.upsertModel('AuthorizationCode', plain, { v: 2 }, { expiresIn: 60 });
+        expect(await store.findModel('AuthorizationCode', plain)).to.deep.equal({ v: 2 });
+      });
+    });
+
+    describe('revokeByGrantId', () => {
+      it("removes all and only that grant's entries, with their indexes", async () => {
+        const [grant, other] = [id(), id()];
+        const [access, refresh, code, device, otherAccess, loose] = [id(), id(), id(), id(), id(), id()];
+        await store.upsertModel('AccessToken', access, { grantId: grant }, { expiresIn: 60, grantId: grant });
+        await store.upsertModel('RefreshToken', refresh, { grantId: grant }, { expiresIn: 600, grantId: grant });
+        await store.upsertModel('AuthorizationCode', code, { grantId: grant }, { expiresIn: 10, grantId: grant });
+        await store.upsertModel('DeviceCode', device, { grantId: grant }, { expiresIn: 60, grantId: grant, userCode: 'WXYZ' });
+        await store.upsertModel('AccessToken', otherAccess, { grantId: other }, { expiresIn: 60, grantId: other });
+        await store.upsertModel('AccessToken', loose, { grantId: grant }, { expiresIn: 60 });
+
+        expect(await store.revokeByGrantId(grant)).to.equal(4);
+        for (const [model, key] of [['AccessToken', access], ['RefreshToken', refresh], ['AuthorizationCode', code], ['DeviceCode', device]] as const) {
+          expect(await store.findModel(model, key), model).to.equal(undefined);
+        }
+        expect(await store.findModelByUserCode('DeviceCode', 'WXYZ')).to.equal(undefined);
+        expect(await store.findModel('AccessToken', otherAccess)).to.deep.equal({ grantId: other });
+        expect(await store.findModel('AccessToken', loose)).to.deep.equal({ grantId: grant }, 'not indexed: not revoked');
+        expect(await store.revokeByGrantId(grant)).to.equal(0);
+      });
+
+      it('keeps the grant index alive as long as its longest-lived member', async () => {
+        const [shortFirst, longFirst] = [id(), id()];
+        const [a, b, c, d] = [id(), id(), id(), id()];
+        await store.upsertModel('AuthorizationCode', a, {}, { expiresIn: 1, grantId: shortFirst });
+        await store.upsertModel('RefreshToken', b, {}, { expiresIn: 600, grantId: shortFirst });
+        await store.upsertModel('RefreshToken', c, {}, { expiresIn: 600, grantId: longFirst });
+        await store.upsertModel('AuthorizationCode', d, {}, { expiresIn: 1, grantId: longFirst });
+        await backend.advance(1.3);
+        expect(await store.revokeByGrantId(shortFirst)).to.equal(1);
+        expect(await store.revokeByGrantId(longFirst)).to.equal(1);
+        expect(await store.findModel('RefreshToken', b)).to.equal(undefined);
+        expect(await store.findModel('RefreshToken', c)).to.equal(undefined);
+      });
+    });
+
+    describe('generic helpers', () => {
+      it('stores JSON with a TTL, as JSON (copies, Dates become strings)', async () => {
+        const key = id();
+        await store.setJson(key, { at: new Date(0), list: [1, 2] }, 1);
+        const value = await store.getJson<{ at: string; list: number[] }>(key);
+        expect(value).to.deep.equal({ at: '1970-01-01T00:00:00.000Z', list: [1, 2] });
+        value?.list.push(3);
+        expect((await store.getJson<{ list: number[] }>(key))?.list).to.deep.equal([1, 2]);
+        expect(await store.ttl(key)).to.equal(1);
+        expect(await store.ttl(id())).to.equal(undefined);
+        await backend.advance(1.3);
+        expect(await store.getJson(key)).to.equal(undefined);
+      });
+
+      it('refuses values JSON cannot hold and TTLs that are not positive', async () => {
+        const errors = await Promise.all([
+          store.setJson(id(), undefined, 10).catch((err: unknown) => err),
+          store.setJson(id(), 1, 0).catch((err: unknown) => err),
+          store.increment(id(), -1).catch((err: unknown) => err),
+        ]);
+        expect(errors[0]).to.be.instanceOf(TypeError);
+        expect(errors[1]).to.be.instanceOf(RangeError);
+        expect(errors[2]).to.be.instanceOf(RangeError);
+      });
+
+      it('takeJson hands a value to exactly one of 20 concurrent takers', async () => {
+        const key = id();
+        await store.setJson(key, { code: '123456' }, 60);
+        const handles = [store, await backend.sibling(), await backend.sibling()];
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => handles[i % handles.length]!.takeJson<{ code: string }>(key)),
+        );
+        expect(results.filter((r) => r !== undefined)).to.deep.equal([{ code: '123456' }]);
+        expect(await store.getJson(key)).to.equal(undefined);
+      });
+
+      it('increment counts atomically and sets the TTL on creation only', async () => {
+        const key = id();
+        const counts = await Promise.all(Array.from({ length: 20 }, () => store.increment(key, 2)));
+        expect([...counts].sort((x, y) => x - y)).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 1));
+        await backend.advance(1.1);
+        expect(await store.increment(key, 2)).to.equal(21);
+        expect(await store.ttl(key)).to.equal(1, 'a later increment must not extend the window');
+        await backend.advance(1.1);
+        expect(await store.increment(key, 2)).to.equal(1);
+        expect(await store.getJson(key)).to.equal(1);
+      });
+
+      it('remove deletes a key and says whether it existed', async () => {
+        const key = id();
+        await store.setJson(key, 'x', 60);
+        expect(await store.remove(key)).to.equal(true);
+        expect(await store.remove(key)).to.equal(false);
+        expect(await store.getJson(key)).to.equal(undefined);
+      });
+
+      it('keeps generic keys apart from model entries', async () => {
+        const key = id();
+        await store.upsertModel('AccessToken', key, { model: true }, { expiresIn: 60 });
+        await store.setJson(`oidc:AccessToken:${key}`, { generic: true }, 60);
+        expect(await store.findModel('AccessToken', key)).to.deep.equal({ model: true });
+      });
+    });
+
+    describe('lifecycle', () => {
+      it('pings while open and fails after close', async () => {
+        await store.ping();
+        await store.close();
+        const err = await store.ping().then(() => undefined, (e: unknown) => e);
+        expect(err).to.be.instanceOf(Error);
+      });
+    });
+  });
+}
+
+contract(redisBackend());
+contract(memoryBackend());
+
+describe('Redis store while Redis is down (connectRedis)', () => {
+  function recordingLogger() {
+    const lines: string[] = [];
+    return {
+      lines,
+      warn: (obj: object, msg: string) => { lines.push(`warn ${msg} ${JSON.stringify(obj)}`); },
+      info: (obj: object, msg: string) => { lines.push(`info ${msg} ${JSON.stringify(obj)}`); },
+    };
+  }
+
+  it('fails fast with a store-unavailable error, logs once without the password, and keeps retrying', async () => {
+    const logger = recordingLogger();
+    const store = createRedisStore(connectRedis('redis://:hunter2@127.0.0.1:1/0', logger), { prefix: 'unused:' });
+    try {
+      const started = Date.now();
+      const err = await store.ping().then(() => undefined, (e: unknown) => e);
+      expect(Date.now() - started).to.be.below(2_500);
+      expect(isStoreUnavailable(err), String(err)).to.equal(true);
+      await sleep(700); // several reconnect attempts
+      expect(logger.lines).to.have.length(1);
+      expect(logger.lines[0]).to.match(/^warn redis unreachable/).and.not.match(/hunter2/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('gives up on a server that accepts but never answers, after the command timeout', async () => {
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((socket) => { sockets.push(socket); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const store = createRedisStore(connectRedis(`redis://127.0.0.1:${port}`), { prefix: 'unused:' });
+    try {
+      const started = Date.now();
+      const err = await store.getJson('anything').then(() => undefined, (e: unknown) => e);
+      expect(Date.now() - started).to.be.below(4_000);
+      expect(isStoreUnavailable(err), String(err)).to.equal(true);
+    } finally {
+      await store.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
