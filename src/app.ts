@@ -1,0 +1,54 @@
+// createApp(deps): the Koa application — oidc-provider with Twofold's pages, security headers and error pages.
+import views from 'koa-views';
+import type Provider from 'oidc-provider';
+import type { Redis } from 'ioredis';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { viewsDir } from './paths.js';
+import type { Queries } from './storage/queries.js';
+import type { ShortLivedStore } from './storage/short-lived/short-lived-store.js';
+import { createProvider } from './oidc/create-provider.js';
+import type { ProviderKeys } from './oidc/signing-keys.js';
+import { createInteractionRouter } from './interactions/router.js';
+import { createAttemptLimit, PASSWORD_LIMITS } from './security/attempt-limits.js';
+import { securityHeaders } from './security/headers.js';
+import { handleErrors } from './http/handle-errors.js';
+import { createHealthRouter, type ReadinessProbe } from './http/health.js';
+import { serveAssets } from './http/assets.js';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  queries: Queries;
+  shortLived: ShortLivedStore;
+  /** The Redis client when REDIS_URL is set; attempt limits then live in Redis, shared by every node. */
+  redis: Redis | undefined;
+  keys: ProviderKeys;
+  probes: Record<string, ReadinessProbe>;
+}
+
+/** Builds the whole HTTP application; the returned Provider is a Koa app (use .callback() or .listen()). */
+export function createApp(deps: AppDeps): Provider {
+  const provider = createProvider(deps);
+  const secureCookies = new URL(deps.config.issuer).protocol === 'https:';
+  const limitStore = { redis: deps.redis, prefix: deps.config.redisPrefix };
+
+  provider.use(views(viewsDir, { extension: 'pug', options: { cache: deps.config.nodeEnv !== 'development', basedir: viewsDir } }));
+  provider.use(securityHeaders());
+  provider.use(handleErrors(deps.logger));
+  provider.use(serveAssets(viewsDir));
+  provider.use(createHealthRouter(deps.probes).routes());
+  provider.use(
+    createInteractionRouter({
+      provider,
+      logger: deps.logger,
+      secureCookies,
+      queries: deps.queries,
+      limits: {
+        account: createAttemptLimit(PASSWORD_LIMITS.account, limitStore),
+        ip: createAttemptLimit(PASSWORD_LIMITS.ip, limitStore),
+      },
+    }).routes(),
+  );
+  return provider;
+}

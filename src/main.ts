@@ -1,0 +1,100 @@
+// Starts Twofold: read config, open the stores, build the app, listen; shut down gracefully on SIGTERM.
+import type { Server } from 'node:http';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { createApp } from './app.js';
+import { openStorage, type Storage } from './storage/open-storage.js';
+import { loadProviderKeys } from './oidc/signing-keys.js';
+import { resolveSecretKey } from './security/secret-key.js';
+
+/** Retries `step` until it succeeds: at start-up Postgres may still be coming up. */
+async function untilReady<T>(logger: Logger, what: string, step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (attempt >= 30) throw err;
+      logger.warn({ attempt, err: { message: (err as Error).message } }, `${what} failed; retrying in 2s`);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
+
+async function start(config: Config, logger: Logger): Promise<{ server: Server; storage: Storage }> {
+  const secret = await resolveSecretKey(config);
+  if (secret.source === 'generated') logger.warn({ file: `${config.dataDir}/secret.key` }, 'generated a development SECRET_KEY; keep this file, it decrypts stored secrets');
+  const storage = await untilReady(logger, 'opening storage', () => openStorage({ config, logger, secretKey: secret.key, mode: 'server' }));
+  const keys = await untilReady(logger, 'loading signing keys', () => loadProviderKeys(storage.queries));
+
+  const postgres = storage.databaseKind === 'embedded' ? `embedded Postgres (PGlite) in ${config.dataDir}/postgres` : 'Postgres (DATABASE_URL)';
+  const redis = storage.redis ? 'Redis (REDIS_URL)' : 'in-process store (sessions are lost on restart)';
+  const mail = config.smtpUrl ? 'SMTP (SMTP_URL)' : `development outbox in ${config.dataDir}/outbox`;
+  logger.warn({ postgres, redis, mail, issuer: config.issuer }, `BACKENDS: ${postgres} | ${redis} | ${mail}`);
+
+  const app = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, keys, probes: storage.probes });
+  (app as unknown as NodeJS.EventEmitter).on('error', (err: Error & { code?: string }) => {
+    // Client disconnects and aborted requests are not server faults.
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED') return;
+    logger.error({ err }, 'unhandled application error');
+  });
+  const server = app.listen(config.port, config.host);
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 20_000;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  logger.info({ port: config.port, issuer: config.issuer }, `Twofold is listening on ${config.issuer} (discovery: ${config.issuer}/.well-known/openid-configuration)`);
+  return { server, storage };
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const logger = createLogger(config.logLevel);
+  let running: { server: Server; storage: Storage };
+  try {
+    running = await start(config, logger);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') logger.fatal(`port ${config.port} is already in use; stop the other process or set PORT`);
+    else logger.fatal({ err: { message: e.message } }, `Twofold could not start: ${e.message}`);
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight');
+    const force = setTimeout(() => {
+      logger.warn('requests still running after 10s; closing anyway');
+      running.server.closeAllConnections();
+    }, 10_000);
+    force.unref();
+    running.server.close(() => {
+      running.storage
+        .close()
+        .catch((err: Error) => logger.error({ err }, 'closing storage failed'))
+        .finally(() => {
+          logger.info('stopped');
+          process.exit(0);
+        });
+    });
+    running.server.closeIdleConnections();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+}
+
+await main();

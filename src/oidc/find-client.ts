@@ -1,0 +1,18 @@
+// Reads a client's oidc-provider metadata from Postgres (the Client model has no other source).
+import type { ClientMetadata } from 'oidc-provider';
+import type { Queries } from '../storage/queries.js';
+
+/** Returns the metadata oidc-provider needs for a client id, secret decrypted, or undefined. */
+export function createClientFinder(queries: Pick<Queries, 'clients'>): (clientId: string) => Promise<ClientMetadata | undefined> {
+  return async (clientId) => {
+    const record = await queries.clients.findById(clientId);
+    if (!record) return undefined;
+    return {
+      ...record.metadata,
+      client_id: record.clientId,
+      client_name: record.name,
+      first_party: record.firstParty,
+      ...(record.clientSecret ? { client_secret: record.clientSecret } : {}),
+    } as ClientMetadata;
+  };
+}

@@ -1,0 +1,67 @@
+// Attempt limits on secrets people type: consecutive failures per account and per source IP, shared by all nodes.
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+export type LimitCheck = { status: 'ALLOWED' } | { status: 'LOCKED'; retryAfterSeconds: number };
+
+/** One limit: `allowed` failures within `windowSeconds`, then locked for `lockSeconds`. */
+export interface AttemptLimit {
+  check(key: string): Promise<LimitCheck>;
+  /** Records a failure; returns LOCKED when this failure used up the allowance. */
+  fail(key: string): Promise<LimitCheck>;
+  reset(key: string): Promise<void>;
+}
+
+export interface LimitRule {
+  name: string;
+  allowed: number;
+  windowSeconds: number;
+  lockSeconds: number;
+}
+
+/**
+ * Password limits. Per account: 10 consecutive failures lock it for 15 minutes, counted per typed username
+ * whether the account exists or not, so the lock reveals nothing (NIST SP 800-63B §3.2.2 allows at most 100).
+ * Per IP: 50 failures in 15 minutes block that address for 15 minutes, against guessing across many usernames.
+ */
+export const PASSWORD_LIMITS = {
+  account: { name: 'pwd-account', allowed: 10, windowSeconds: 15 * 60, lockSeconds: 15 * 60 },
+  ip: { name: 'pwd-ip', allowed: 50, windowSeconds: 15 * 60, lockSeconds: 15 * 60 },
+} satisfies Record<string, LimitRule>;
+
+/** Creates a limit in Redis (shared by every node, survives restarts) or, without Redis, in this process. */
+export function createAttemptLimit(rule: LimitRule, store: { redis?: Redis; prefix: string }): AttemptLimit {
+  const options = { keyPrefix: `${store.prefix}limit:${rule.name}`, points: rule.allowed, duration: rule.windowSeconds, blockDuration: rule.lockSeconds };
+  // Fail closed: when Redis is unreachable the check throws instead of letting guesses through unchecked.
+  const limiter: RateLimiterAbstract = store.redis
+    ? new RateLimiterRedis({ ...options, storeClient: store.redis, rejectIfRedisNotReady: true })
+    : new RateLimiterMemory(options);
+
+  const locked = (res: RateLimiterRes): LimitCheck => ({ status: 'LOCKED', retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) });
+
+  return {
+    async check(key) {
+      const res = await limiter.get(key);
+      return res && res.consumedPoints >= rule.allowed ? locked(res) : { status: 'ALLOWED' };
+    },
+    async fail(key) {
+      try {
+        const res = await limiter.consume(key);
+        if (res.remainingPoints > 0) return { status: 'ALLOWED' };
+        // The last allowed failure starts the full lock at once, whatever was left of the window.
+        return locked(await limiter.block(key, rule.lockSeconds));
+      } catch (err) {
+        if (err instanceof RateLimiterRes) return locked(err);
+        throw err;
+      }
+    },
+    async reset(key) {
+      await limiter.delete(key);
+    },
+  };
+}
+
+/** Minutes to show in "try again in N minutes", rounded up and at least 1. */
+export function minutesToWait(seconds: number): number {
+  return Math.max(1, Math.ceil(seconds / 60));
+}

@@ -1,0 +1,41 @@
+// Security headers on every response (CSP, HSTS, no sniffing, no referrer, no framing).
+import helmet from 'helmet';
+import type { Middleware } from 'koa';
+
+/** Sets the security headers; oidc-provider adds the hash of its own form_post script to this CSP. */
+export function securityHeaders(): Middleware {
+  const apply = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'self'"],
+        'script-src': ["'self'"],
+        'style-src': ["'self'"],
+        'img-src': ["'self'", 'data:'],
+        'font-src': ["'self'"],
+        'connect-src': ["'self'"],
+        'object-src': ["'none'"],
+        'base-uri': ["'none'"],
+        // Clickjacking: no page of Twofold may be framed (RFC 9700 §4.16).
+        'frame-ancestors': ["'none'"],
+        // No form-action: after the login POST the browser must follow redirects to the client's redirect_uri.
+      },
+    },
+    strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    xFrameOptions: { action: 'deny' },
+  });
+  return async (ctx, next) => {
+    await new Promise<void>((resolve, reject) => apply(ctx.req, ctx.res, (err?: unknown) => (err ? reject(err) : resolve())));
+    await next();
+  };
+}
+
+/** Marks a response as never to be stored by any cache (pages with credentials, codes or secrets). */
+export const noStore: Middleware = async (ctx, next) => {
+  ctx.set('Cache-Control', 'no-store');
+  ctx.set('Pragma', 'no-cache');
+  await next();
+};

@@ -1,0 +1,65 @@
+// Password hashing (argon2id) and the policy for new passwords.
+import { hash, verify } from '@node-rs/argon2';
+import { dictionary } from '@zxcvbn-ts/language-common';
+
+// OWASP's minimum for argon2id (m=19 MiB, t=2, p=1); the parameters live in each hash so they can be raised later.
+// algorithm 2 is Algorithm.Argon2id (a const enum, which isolated modules cannot import).
+const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+export const PASSWORD_MIN_LENGTH = 8;
+// Capped so the argon2 work a single request can cause stays bounded (NIST asks that at least 64 be allowed).
+export const PASSWORD_MAX_LENGTH = 256;
+
+/** Normalises a password (NFKC) so the same password typed on different keyboards verifies. */
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC');
+}
+
+/** Hashes a password with argon2id and a random 128-bit salt; runs on libuv's thread pool, off the event loop. */
+export function hashPassword(password: string): Promise<string> {
+  return hash(normalizePassword(password), ARGON2_OPTIONS);
+}
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Verifies a password against a stored hash; with no hash (unknown user) it verifies against a dummy hash,
+ * so that unknown users and wrong passwords take the same time.
+ */
+export async function verifyPassword(storedHash: string | undefined, password: string): Promise<boolean> {
+  if (password.length > PASSWORD_MAX_LENGTH) return false;
+  dummyHash ??= hash('twofold dummy password for timing', ARGON2_OPTIONS);
+  const target = storedHash ?? (await dummyHash);
+  try {
+    const ok = await verify(target, normalizePassword(password));
+    return ok && storedHash !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+export type PasswordProblem = 'TOO_SHORT' | 'TOO_LONG' | 'COMMON' | 'CONTAINS_CONTEXT';
+
+const PROBLEM_TEXT: Record<PasswordProblem, string> = {
+  TOO_SHORT: `The password must have at least ${PASSWORD_MIN_LENGTH} characters (15 or more is better).`,
+  TOO_LONG: `The password must have at most ${PASSWORD_MAX_LENGTH} characters.`,
+  COMMON: 'This password is on a list of common or breached passwords; choose another one.',
+  CONTAINS_CONTEXT: 'The password must not contain the username or the word "twofold".',
+};
+
+let blocklist: Set<string> | undefined;
+
+/** Checks a new password against the policy: length, a list of common passwords and context words. */
+export function checkNewPassword(password: string, context: { username: string }): { ok: true } | { ok: false; problem: PasswordProblem; message: string } {
+  const normalized = normalizePassword(password);
+  const length = [...normalized].length; // counted in code points, not UTF-16 units
+  const fail = (problem: PasswordProblem) => ({ ok: false as const, problem, message: PROBLEM_TEXT[problem] });
+  if (length < PASSWORD_MIN_LENGTH) return fail('TOO_SHORT');
+  if (length > PASSWORD_MAX_LENGTH) return fail('TOO_LONG');
+  blocklist ??= new Set(dictionary['passwords-common'].filter((p) => p.length >= PASSWORD_MIN_LENGTH));
+  const lower = normalized.toLowerCase();
+  if (blocklist.has(lower)) return fail('COMMON');
+  const username = context.username.toLowerCase();
+  if (lower.includes('twofold') || (username.length >= 3 && lower.includes(username))) return fail('CONTAINS_CONTEXT');
+  return { ok: true };
+}

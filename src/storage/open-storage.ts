@@ -1,0 +1,48 @@
+// Opens every store Twofold uses: Postgres (or the embedded one) with migrations, and Redis (or in-process).
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { createCipher } from '../security/encryption.js';
+import { openDatabase, pingDatabase } from './database.js';
+import { runMigrations } from './migrate.js';
+import { createQueries, type Queries } from './queries.js';
+import { connectRedis } from './short-lived/connect-redis.js';
+import { createMemoryStore } from './short-lived/memory-store.js';
+import { createRedisStore } from './short-lived/redis-store.js';
+import type { ShortLivedStore } from './short-lived/short-lived-store.js';
+
+export interface Storage {
+  databaseKind: 'postgres' | 'embedded';
+  queries: Queries;
+  shortLived: ShortLivedStore;
+  redis: Redis | undefined;
+  probes: Record<string, () => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** Opens Postgres (running migrations) and the short-lived store, as the configuration says. */
+export async function openStorage(options: { config: Config; logger: Logger; secretKey: Buffer; mode: 'server' | 'client' }): Promise<Storage> {
+  const { config, logger } = options;
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, dataDir: config.dataDir, logger, mode: options.mode });
+  try {
+    await runMigrations(database.knex);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+  const shortLived = redis ? createRedisStore(redis, { prefix: config.redisPrefix }) : createMemoryStore();
+  return {
+    databaseKind: database.kind,
+    queries: createQueries(database.knex, createCipher(options.secretKey)),
+    shortLived,
+    redis,
+    probes: {
+      postgres: () => pingDatabase(database.knex),
+      redis: () => shortLived.ping(),
+    },
+    async close() {
+      await Promise.allSettled([shortLived.close(), database.close()]);
+    },
+  };
+}

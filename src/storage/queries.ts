@@ -1,0 +1,20 @@
+// Gathers every query module, so the app receives one object with all its SQL.
+import type { Knex } from 'knex';
+import type { Cipher } from '../security/encryption.js';
+import { createAccountQueries } from './accounts.js';
+import { createClientQueries } from './clients.js';
+import { createProviderKeyQueries } from './provider-keys.js';
+
+export type { Account, Role } from './accounts.js';
+export type { Client, ClientSummary } from './clients.js';
+
+export type Queries = ReturnType<typeof createQueries>;
+
+/** Creates all query modules on one knex instance and cipher. */
+export function createQueries(knex: Knex, cipher: Cipher) {
+  return {
+    accounts: createAccountQueries(knex),
+    clients: createClientQueries(knex, cipher),
+    providerKeys: createProviderKeyQueries(knex, cipher),
+  };
+}

@@ -1,0 +1,127 @@
+// The authorization code flow end to end with openid-client: sign-in, tokens, userinfo, refresh, revocation, logout.
+import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import { Browser } from '../helpers/browser.js';
+import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
+import { discoverClient, signIn, startAuthorization, type RelyingParty } from '../helpers/relying-party.js';
+
+describe('authorization code flow', function () {
+  let app: TestApp;
+  let rp: RelyingParty;
+  let accountId: string;
+
+  before(async function () {
+    app = await startTestApp();
+    accountId = (await createUser(app, { username: 'Alice', password: 'correct horse battery', name: 'Alice Liddell', email: 'alice@example.com' })).id;
+    rp = await discoverClient(app.issuer, await createClient(app));
+  });
+  after(async function () {
+    await app?.close();
+  });
+
+  it('advertises code flow only, S256 only, and the three Twofold acr values in discovery', async function () {
+    const metadata = rp.config.serverMetadata();
+    expect(metadata.issuer).to.equal(app.issuer);
+    expect(metadata.response_types_supported).to.deep.equal(['code']);
+    expect(metadata.code_challenge_methods_supported).to.deep.equal(['S256']);
+    expect(metadata.acr_values_supported).to.deep.equal(['urn:twofold:loa:1', 'urn:twofold:loa:2', 'urn:twofold:loa:3']);
+    expect(metadata.grant_types_supported).to.include.members(['authorization_code', 'refresh_token', 'client_credentials']);
+    expect(metadata.grant_types_supported).not.to.include('implicit');
+    expect(metadata.introspection_endpoint).to.be.a('string');
+    expect(metadata.revocation_endpoint).to.be.a('string');
+    expect(metadata.end_session_endpoint).to.be.a('string');
+    expect(metadata.authorization_response_iss_parameter_supported).to.equal(true);
+  });
+
+  it('signs a user in and issues an ID token with the account claims, amr pwd and acr loa:1', async function () {
+    const { tokens } = await signIn(new Browser(), rp, 'alice', 'correct horse battery');
+    const claims = tokens.claims()!;
+    expect(claims.iss).to.equal(app.issuer);
+    expect(claims.sub).to.equal(accountId);
+    expect(claims['name']).to.equal('Alice Liddell');
+    expect(claims['preferred_username']).to.equal('Alice');
+    expect(claims['email']).to.equal('alice@example.com');
+    expect(claims['email_verified']).to.equal(false);
+    expect(claims.amr).to.deep.equal(['pwd']);
+    expect(claims.acr).to.equal('urn:twofold:loa:1');
+
+    const userinfo = await oidc.fetchUserInfo(rp.config, tokens.access_token, accountId);
+    expect(userinfo['preferred_username']).to.equal('Alice');
+    expect(userinfo['email']).to.equal('alice@example.com');
+  });
+
+  it('signs ID tokens with a key published in the JWKS, the same across restarts of the app', async function () {
+    const jwks = (await (await fetch(`${app.issuer}/jwks`)).json()) as { keys: { kid: string; alg: string; d?: string }[] };
+    expect(jwks.keys.map((k) => k.alg).sort()).to.deep.equal(['ES256', 'RS256']);
+    expect(jwks.keys.every((k) => k.d === undefined), 'no private key material').to.equal(true);
+    const { tokens } = await signIn(new Browser(), rp, 'alice', 'correct horse battery');
+    const header = JSON.parse(Buffer.from(tokens.id_token!.split('.')[0]!, 'base64url').toString()) as { kid: string };
+    expect(jwks.keys.map((k) => k.kid)).to.include(header.kid);
+  });
+
+  it('rotates refresh tokens, and a reused refresh token revokes the grant', async function () {
+    const { tokens } = await signIn(new Browser(), rp, 'alice', 'correct horse battery', { scope: 'openid offline_access', prompt: 'consent' });
+    expect(tokens.refresh_token).to.be.a('string');
+    const first = tokens.refresh_token!;
+    const rotated = await oidc.refreshTokenGrant(rp.config, first);
+    expect(rotated.refresh_token).to.be.a('string').and.not.equal(first);
+    expect(rotated.claims()?.sub).to.equal(accountId);
+
+    // Replaying the old token is treated as theft: it fails and the whole grant is revoked.
+    const replay = await oidc.refreshTokenGrant(rp.config, first).then(() => 'accepted', (err: { error?: string }) => err.error);
+    expect(replay).to.equal('invalid_grant');
+    const afterReplay = await oidc.refreshTokenGrant(rp.config, rotated.refresh_token!).then(() => 'accepted', (err: { error?: string }) => err.error);
+    expect(afterReplay).to.equal('invalid_grant');
+  });
+
+  it('introspects and revokes access tokens', async function () {
+    const { tokens } = await signIn(new Browser(), rp, 'alice', 'correct horse battery');
+    const active = await oidc.tokenIntrospection(rp.config, tokens.access_token);
+    expect(active.active).to.equal(true);
+    expect(active.sub).to.equal(accountId);
+    await oidc.tokenRevocation(rp.config, tokens.access_token);
+    const revoked = await oidc.tokenIntrospection(rp.config, tokens.access_token);
+    expect(revoked.active).to.equal(false);
+    const userinfo = await oidc.fetchUserInfo(rp.config, tokens.access_token, accountId).then(() => 'served', () => 'refused');
+    expect(userinfo).to.equal('refused');
+  });
+
+  it('refuses a reused authorization code', async function () {
+    const browser = new Browser();
+    const { callback, start } = await signIn(browser, rp, 'alice', 'correct horse battery');
+    const again = await oidc
+      .authorizationCodeGrant(rp.config, new URL(callback), { pkceCodeVerifier: start.verifier, expectedState: start.state, expectedNonce: start.nonce })
+      .then(() => 'accepted', (err: { error?: string }) => err.error);
+    expect(again).to.equal('invalid_grant');
+  });
+
+  it('logs out through RP-initiated logout to a registered post-logout redirect URI, keeping state', async function () {
+    const browser = new Browser();
+    const { tokens } = await signIn(browser, rp, 'alice', 'correct horse battery');
+    const logoutUrl = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:3001/', state: 'keep-me' });
+    const confirm = await browser.follow(logoutUrl.href);
+    expect(confirm.status).to.equal(200);
+    expect(confirm.html).to.contain('Log out of Twofold?');
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.html)?.[1];
+    const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"|<form[^>]*action="([^"]+)"[^>]*id="op.logoutForm"/.exec(confirm.html);
+    const target = action?.[1] ?? action?.[2];
+    expect(xsrf, 'logout form token').to.be.a('string');
+    const done = await browser.follow(new URL(target!, app.issuer).href, { form: { xsrf: xsrf!, logout: 'yes' } }, (location) => location.startsWith('http://localhost:3001/'));
+    expect(done.stoppedAt).to.equal('http://localhost:3001/?state=keep-me');
+
+    // The session is gone: a new authorization shows the login page again.
+    const { url } = await startAuthorization(rp);
+    const page = await browser.follow(url);
+    expect(page.html).to.contain('Log in');
+  });
+
+  it('refuses an unregistered post-logout redirect URI with an error page', async function () {
+    const browser = new Browser();
+    const { tokens } = await signIn(browser, rp, 'alice', 'correct horse battery');
+    const logoutUrl = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'https://evil.example/' });
+    const response = await browser.request(logoutUrl.href);
+    expect(response.status).to.equal(400);
+    expect(response.headers.get('location')).to.equal(null);
+    expect(await response.text()).to.contain('post_logout_redirect_uri');
+  });
+});
