@@ -26,8 +26,8 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     bodyParser({
       enableTypes: ['form'],
       formLimit: '16kb',
-      onError: () => {
-        throw new AppError('BAD_REQUEST');
+      onError: (err) => {
+        throw new AppError((err as { status?: number }).status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST');
       },
     }),
   );

@@ -124,4 +124,24 @@ describe('authorization code flow', function () {
     expect(response.headers.get('location')).to.equal(null);
     expect(await response.text()).to.contain('post_logout_redirect_uri');
   });
+
+  it('issues client_credentials tokens only to a confidential client registered for that grant', async function () {
+    const service = await createClient(app, { grantTypes: ['client_credentials'], redirectUris: [], postLogoutRedirectUris: [], scope: 'openid' });
+    const config = (await discoverClient(app.issuer, { ...service, redirectUri: 'http://localhost:3001/callback' })).config;
+    const tokens = await oidc.clientCredentialsGrant(config);
+    expect(tokens.access_token).to.be.a('string');
+    expect(tokens.token_type.toLowerCase()).to.equal('bearer');
+    expect(tokens.refresh_token).to.equal(undefined);
+
+    // The sign-in client was not registered for client_credentials.
+    const refused = await oidc.clientCredentialsGrant(rp.config).then(() => 'accepted', (err: { error_description?: string }) => err.error_description);
+    expect(refused).to.equal('requested grant type is not allowed for this client');
+  });
+
+  it('refuses the token endpoint to a client with a wrong secret', async function () {
+    const { clientId } = await createClient(app);
+    const wrong = await discoverClient(app.issuer, { clientId, clientSecret: 'not-the-secret', redirectUri: 'http://localhost:3001/callback' });
+    const result = await oidc.clientCredentialsGrant(wrong.config).then(() => 'accepted', (err: { status?: number; cause?: { parameters?: { error?: string } }[] }) => `${err.status} ${err.cause?.[0]?.parameters?.error}`);
+    expect(result).to.equal('401 invalid_client');
+  });
 });

@@ -1,0 +1,142 @@
+// The password step: wrong password and unknown user read the same, attempt limits, disabled accounts, CSRF.
+import { expect } from 'chai';
+import { Browser, hiddenInput } from '../helpers/browser.js';
+import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
+import { discoverClient, isCallback, openLogin, startAuthorization, submitPassword, type RelyingParty } from '../helpers/relying-party.js';
+
+describe('login page', function () {
+  let app: TestApp;
+  let rp: RelyingParty;
+
+  before(async function () {
+    app = await startTestApp();
+    await createUser(app, { username: 'bob', password: 'a long enough password' });
+    await createUser(app, { username: 'locky', password: 'a long enough password' });
+    const disabled = await createUser(app, { username: 'gone', password: 'a long enough password' });
+    await app.queries.accounts.setDisabled(disabled.username, true);
+    rp = await discoverClient(app.issuer, await createClient(app));
+  });
+  after(async function () {
+    await app?.close();
+  });
+
+  async function loginPage(browser = new Browser()) {
+    const page = await openLogin(browser, rp, await startAuthorization(rp));
+    return { browser, page };
+  }
+
+  it('shows Username, Password and a Log in button, with a CSRF token and no caching', async function () {
+    const { page } = await loginPage();
+    expect(page.status).to.equal(200);
+    expect(page.html).to.match(/<label for="username">Username<\/label>/);
+    expect(page.html).to.match(/<label for="password">Password<\/label>/);
+    expect(page.html).to.match(/<input id="password" type="password"[^>]*autocomplete="current-password"/);
+    expect(page.html).to.match(/<button class="primary" type="submit">Log in<\/button>/);
+    expect(hiddenInput(page.html, '_csrf')).to.be.a('string').with.length.greaterThan(10);
+    expect(page.headers.get('cache-control')).to.equal('no-store');
+  });
+
+  it('answers a wrong password and an unknown user with the same status and message', async function () {
+    const wrong = await loginPage();
+    const wrongResult = await submitPassword(wrong.browser, rp, wrong.page, 'bob', 'not the password');
+    const unknown = await loginPage();
+    const unknownResult = await submitPassword(unknown.browser, rp, unknown.page, 'nobody-here', 'not the password');
+    expect(wrongResult.status).to.equal(401);
+    expect(unknownResult.status).to.equal(401);
+    const message = (html: string) => /<div class="alert" role="alert">([^<]*)<\/div>/.exec(html)?.[1];
+    expect(message(wrongResult.html)).to.equal('The username or password is incorrect.');
+    expect(message(unknownResult.html)).to.equal(message(wrongResult.html));
+  });
+
+  it('refuses a disabled account with the same message as a wrong password', async function () {
+    const { browser, page } = await loginPage();
+    const result = await submitPassword(browser, rp, page, 'gone', 'a long enough password');
+    expect(result.status).to.equal(401);
+    expect(result.html).to.contain('The username or password is incorrect.');
+    expect(result.stoppedAt).to.equal(undefined);
+  });
+
+  it('accepts the username in any case', async function () {
+    const { browser, page } = await loginPage();
+    const result = await submitPassword(browser, rp, page, 'BOB', 'a long enough password');
+    expect(result.stoppedAt).to.be.a('string').and.satisfy(isCallback(rp));
+  });
+
+  it('asks for both fields when one is empty', async function () {
+    const { browser, page } = await loginPage();
+    const result = await submitPassword(browser, rp, page, 'bob', '');
+    expect(result.status).to.equal(400);
+    expect(result.html).to.contain('Enter your username and your password.');
+    expect(result.html).to.contain('value="bob"');
+  });
+
+  it('refuses a form without a valid CSRF token', async function () {
+    const { browser, page } = await loginPage();
+    const action = new URL(/action="([^"]*\/login)"/.exec(page.html)![1]!, page.url).href;
+    const missing = await browser.request(action, { form: { username: 'bob', password: 'a long enough password' } });
+    expect(missing.status).to.equal(403);
+    expect(await missing.text()).to.contain('Your form has expired');
+    const forged = await browser.request(action, { form: { _csrf: 'forged-token', username: 'bob', password: 'a long enough password' } });
+    expect(forged.status).to.equal(403);
+    // Another browser's valid token does not work with this browser's cookie either.
+    const other = await loginPage();
+    const crossed = await browser.request(action, { form: { _csrf: hiddenInput(other.page.html, '_csrf')!, username: 'bob', password: 'a long enough password' } });
+    expect(crossed.status).to.equal(403);
+  });
+
+  it('locks an account after 10 failures, refuses even the right password, and says how long to wait', async function () {
+    for (let i = 0; i < 9; i++) {
+      const { browser, page } = await loginPage();
+      const result = await submitPassword(browser, rp, page, 'locky', `wrong ${i}`);
+      expect(result.status, `failure ${i + 1}`).to.equal(401);
+    }
+    const tenth = await loginPage();
+    const locked = await submitPassword(tenth.browser, rp, tenth.page, 'locky', 'wrong again');
+    expect(locked.status).to.equal(429);
+    expect(locked.html).to.contain('Too many failed attempts. Try again in 15 minutes.');
+    expect(Number(locked.headers.get('retry-after'))).to.be.within(800, 900);
+
+    const right = await loginPage();
+    const refused = await submitPassword(right.browser, rp, right.page, 'locky', 'a long enough password');
+    expect(refused.status).to.equal(429);
+    expect(refused.stoppedAt).to.equal(undefined);
+
+    // The lock is per username: another account still signs in from the same address.
+    const bob = await loginPage();
+    const ok = await submitPassword(bob.browser, rp, bob.page, 'bob', 'a long enough password');
+    expect(ok.stoppedAt).to.be.a('string');
+  });
+
+  it('locks a username that does not exist exactly like one that does', async function () {
+    let last;
+    for (let i = 0; i < 10; i++) {
+      const { browser, page } = await loginPage();
+      last = await submitPassword(browser, rp, page, 'ghost-user', `wrong ${i}`);
+    }
+    expect(last!.status).to.equal(429);
+    expect(last!.html).to.contain('Try again in 15 minutes.');
+  });
+
+  it('shows an expired-page message for an unknown interaction instead of an error trace', async function () {
+    const response = await new Browser().request(`${app.issuer}/interaction/does-not-exist`);
+    expect(response.status).to.equal(400);
+    const html = await response.text();
+    expect(html).to.contain('This sign-in page has expired');
+    expect(html).not.to.match(/at .*\.(ts|js):\d+/);
+  });
+
+  // Last in this file: it blocks 127.0.0.1 for the rest of this app's life.
+  it('blocks an address after 50 failures across many usernames (credential stuffing)', async function () {
+    this.timeout(60_000);
+    let result;
+    for (let i = 0; i < 50; i++) {
+      const { browser, page } = await loginPage();
+      result = await submitPassword(browser, rp, page, `stuffed-${i}`, 'guess');
+    }
+    expect(result!.status).to.equal(429);
+    const { browser, page } = await loginPage();
+    const bob = await submitPassword(browser, rp, page, 'bob', 'a long enough password');
+    expect(bob.status).to.equal(429);
+    expect(bob.html).to.contain('Too many failed attempts.');
+  });
+});
