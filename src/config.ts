@@ -176,7 +176,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded Postgres is for development only)');
     if (!e.REDIS_URL) problems.push('REDIS_URL: required in production (the in-process store is for development only)');
     if (!e.SECRET_KEY) problems.push('SECRET_KEY: required in production (32 random bytes, e.g. openssl rand -hex 32)');
-    if (!e.SMTP_URL) problems.push('SMTP_URL: required in production (the development outbox is for development only)');
     if (issuerUrl.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(issuerUrl.hostname)) {
       problems.push('ISSUER: must use https in production');
     }

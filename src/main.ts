@@ -28,8 +28,7 @@ async function start(config: Config, logger: Logger): Promise<{ server: Server; 
 
   const postgres = storage.databaseKind === 'embedded' ? `embedded Postgres (PGlite) in ${config.dataDir}/postgres` : 'Postgres (DATABASE_URL)';
   const redis = storage.redis ? 'Redis (REDIS_URL)' : 'in-process store (sessions are lost on restart)';
-  const mail = config.smtpUrl ? 'SMTP (SMTP_URL)' : `development outbox in ${config.dataDir}/outbox`;
-  logger.warn({ postgres, redis, mail, issuer: config.issuer }, `BACKENDS: ${postgres} | ${redis} | ${mail}`);
+  logger.warn({ postgres, redis, issuer: config.issuer }, `BACKENDS: ${postgres} | ${redis}`);
 
   const app = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, keys, probes: storage.probes });
   (app as unknown as NodeJS.EventEmitter).on('error', (err: Error & { code?: string }) => {
