@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { Browser } from '../helpers/browser.js';
 import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
-import { discoverClient, signIn, startAuthorization, type RelyingParty } from '../helpers/relying-party.js';
+import { discoverClient, isCallback, openLogin, signIn, startAuthorization, type RelyingParty } from '../helpers/relying-party.js';
 
 describe('authorization code flow', function () {
   let app: TestApp;
@@ -143,5 +143,20 @@ describe('authorization code flow', function () {
     const wrong = await discoverClient(app.issuer, { clientId, clientSecret: 'not-the-secret', redirectUri: 'http://localhost:3001/callback' });
     const result = await oidc.clientCredentialsGrant(wrong.config).then(() => 'accepted', (err: { status?: number; cause?: { parameters?: { error?: string } }[] }) => `${err.status} ${err.cause?.[0]?.parameters?.error}`);
     expect(result).to.equal('401 invalid_client');
+  });
+
+  it('keeps a session: a second authorization goes straight through, but prompt=login and max_age=0 ask again', async function () {
+    const browser = new Browser();
+    await signIn(browser, rp, 'alice', 'correct horse battery');
+    const silent = await openLogin(browser, rp, await startAuthorization(rp, { prompt: 'none' }));
+    expect(silent.stoppedAt).to.be.a('string').and.satisfy(isCallback(rp));
+    expect(new URL(silent.stoppedAt!).searchParams.get('code')).to.be.a('string');
+    for (const params of [{ prompt: 'login' }, { max_age: '0' }]) {
+      const page = await openLogin(browser, rp, await startAuthorization(rp, params));
+      expect(page.stoppedAt, JSON.stringify(params)).to.equal(undefined);
+      expect(page.html).to.contain('<h1 id="login-title">Log in</h1>');
+    }
+    const { tokens } = await signIn(browser, rp, 'alice', 'correct horse battery', { max_age: '0' });
+    expect(tokens.claims()?.auth_time).to.be.a('number');
   });
 });

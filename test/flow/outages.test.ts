@@ -168,6 +168,43 @@ describe('storage outages', function () {
     });
   });
 
+  describe('partitions and shutdowns', function () {
+    it('answers 503 within seconds when Redis stops answering (network partition), and recovers', async function () {
+      const browser = new Browser();
+      const login = await openLogin(browser, rp, await startAuthorization(rp));
+      redis.cut('blackhole');
+      // Redis accepts bytes but never answers: only the client's command timeout ends the wait.
+      expectUnavailablePage(await promptly('login POST', () => submitPassword(browser, rp, login, 'alice', 'correct horse battery')));
+      expect((await promptly('/readyz', readiness)).body.checks).to.deep.equal({ postgres: 'ok', redis: 'unavailable' });
+      redis.restore();
+      await eventually('/readyz ready after the partition healed', ready);
+      const { tokens } = await signIn(new Browser(), rp, 'alice', 'correct horse battery');
+      expect(tokens.claims()?.amr).to.deep.equal(['pwd']);
+    });
+
+    it('answers 503 within seconds when Postgres stops answering (network partition), and recovers', async function () {
+      const browser = new Browser();
+      const login = await openLogin(browser, rp, await startAuthorization(rp));
+      postgres.cut('blackhole');
+      // Only the pg connect timeout ends the wait; its error has no code, just a message.
+      expectUnavailablePage(await promptly('login POST', () => submitPassword(browser, rp, login, 'alice', 'correct horse battery')));
+      expect((await promptly('/readyz', readiness)).body.checks).to.deep.equal({ postgres: 'unavailable', redis: 'ok' });
+      postgres.restore();
+      const done = await submitPassword(browser, rp, login, 'alice', 'correct horse battery');
+      expect(done.stoppedAt, `reached the callback, got ${done.status}`).to.be.a('string');
+    });
+
+    it('answers 503 when Postgres closes its connections as a shutting-down server does', async function () {
+      const browser = new Browser();
+      const login = await openLogin(browser, rp, await startAuthorization(rp));
+      postgres.cut('close');
+      expectUnavailablePage(await promptly('login POST', () => submitPassword(browser, rp, login, 'alice', 'correct horse battery')));
+      postgres.restore();
+      const done = await submitPassword(browser, rp, login, 'alice', 'correct horse battery');
+      expect(done.stoppedAt, `reached the callback, got ${done.status}`).to.be.a('string');
+    });
+  });
+
   /** Signs in through the browser up to the redirect to the client, without exchanging the code. */
   async function signInUntilCallback(browser: Browser, url: string): Promise<Page & { stoppedAt: string }> {
     const login = await browser.follow(url, {}, isCallback(rp));
