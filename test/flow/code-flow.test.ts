@@ -151,7 +151,7 @@ describe('authorization code flow', function () {
     const silent = await openLogin(browser, rp, await startAuthorization(rp, { prompt: 'none' }));
     expect(silent.stoppedAt).to.be.a('string').and.satisfy(isCallback(rp));
     expect(new URL(silent.stoppedAt!).searchParams.get('code')).to.be.a('string');
-    for (const params of [{ prompt: 'login' }, { max_age: '0' }]) {
+    for (const params of [{ prompt: 'login' }, { max_age: '0' }] as Record<string, string>[]) {
       const page = await openLogin(browser, rp, await startAuthorization(rp, params));
       expect(page.stoppedAt, JSON.stringify(params)).to.equal(undefined);
       expect(page.html).to.contain('<h1 id="login-title">Log in</h1>');

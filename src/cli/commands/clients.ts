@@ -1,0 +1,252 @@
+// `twofold clients ...`: register, list and remove OIDC clients, and rotate their secrets.
+import type { ClientMetadata } from 'oidc-provider';
+import { AUTH_METHODS, DEFAULT_SCOPE, GRANT_TYPES, validateClientInput, type AuthMethod, type ClientInput, type GrantType } from '../../clients/client-input.js';
+import { registerClient, rotateClientSecret } from '../../clients/register-client.js';
+import type { Config } from '../../config.js';
+import type { ClientSummary, Queries } from '../../storage/queries.js';
+import { OK, parseCommandArgs, userError, withStorage, type CliStorage, type CommandResult } from '../command.js';
+import { formatDate, formatTable, printJson, type Output } from '../output.js';
+
+export interface ClientsDeps {
+  output: Output;
+  /** The configuration, read on demand (throws ConfigError). */
+  loadConfig(): Config;
+  openStorage(): Promise<CliStorage>;
+  createMetadataValidator(deps: { config: Config; queries: Queries }): Promise<(metadata: ClientMetadata) => Promise<void>>;
+}
+
+export const CLIENTS_HELP = `Usage: twofold clients <command>
+
+Commands:
+  add --name N --redirect-uri URI [options]   register a client; prints its client_id (and secret, once)
+  list [--json]                               list every client (never secrets)
+  remove CLIENT_ID                            delete a client
+  rotate-secret CLIENT_ID [--json]            replace a confidential client's secret; prints the new one, once
+
+Run twofold clients <command> --help for details.`;
+
+const ADD_HELP = `Usage: twofold clients add --name N --redirect-uri URI [options]
+
+  --name N                          the name users see on the consent page
+  --redirect-uri URI                an exact https redirect URI (http only for localhost); repeatable
+  --post-logout-redirect-uri URI    where to return after logout; repeatable
+  --public                          a public client (browser or native app): no secret, PKCE only
+  --first-party                     the organisation's own application: users are not asked for consent
+  --grant-type T                    ${GRANT_TYPES.join(', ')}; repeatable
+                                    (default: authorization_code and refresh_token)
+  --scope "S ..."                   allowed scopes (default: "${DEFAULT_SCOPE}")
+  --auth-method M                   ${AUTH_METHODS.join(' or ')} (confidential clients; default: client_secret_basic)
+  --json                            print only {"client_id": ..., "client_secret": ...}`;
+
+/** Runs `twofold clients <command> ...`. */
+export async function runClientsCommand(args: string[], deps: ClientsDeps): Promise<CommandResult> {
+  const [command, ...rest] = args;
+  switch (command) {
+    case 'add':
+      return addClient(rest, deps);
+    case 'list':
+      return listClients(rest, deps);
+    case 'remove':
+      return removeClient(rest, deps);
+    case 'rotate-secret':
+      return rotateSecret(rest, deps);
+    case '--help':
+    case '-h':
+    case 'help':
+      deps.output.out(CLIENTS_HELP);
+      return OK;
+    case undefined:
+      return userError('twofold clients: give a command: add, list, remove or rotate-secret', 'clients');
+    default:
+      return userError(`twofold clients: unknown command "${command}"; use add, list, remove or rotate-secret`, 'clients');
+  }
+}
+
+async function addClient(args: string[], deps: ClientsDeps): Promise<CommandResult> {
+  const parsed = parseCommandArgs('clients add', {
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      'redirect-uri': { type: 'string', multiple: true, default: [] },
+      'post-logout-redirect-uri': { type: 'string', multiple: true, default: [] },
+      public: { type: 'boolean', default: false },
+      'first-party': { type: 'boolean', default: false },
+      'grant-type': { type: 'string', multiple: true },
+      scope: { type: 'string', default: DEFAULT_SCOPE },
+      'auth-method': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }, { min: 0, max: 0, names: '' });
+  if (parsed.status === 'ERROR') return parsed.result;
+  const { values } = parsed;
+  if (values.help) {
+    deps.output.out(ADD_HELP);
+    return OK;
+  }
+
+  // Problems the shared validation cannot see (it takes typed values), listed together with its own.
+  const problems: string[] = [];
+  if (values.name === undefined) problems.push('name: give the client a name (--name)');
+  const grantTypes = values['grant-type'] ?? ['authorization_code', 'refresh_token'];
+  for (const grant of grantTypes.filter((g) => !isGrantType(g))) {
+    problems.push(`grant type: unknown "${grant}" (allowed: ${GRANT_TYPES.join(', ')})`);
+  }
+  const authMethod = values['auth-method'] ?? 'client_secret_basic';
+  if (!isAuthMethod(authMethod)) problems.push(`auth method: unknown "${authMethod}" (allowed: ${AUTH_METHODS.join(', ')})`);
+  if (values.public && values['auth-method'] !== undefined) {
+    problems.push('auth method: a public client has no secret to authenticate with; drop --auth-method or --public');
+  }
+  const input: ClientInput = {
+    name: values.name ?? '',
+    redirectUris: values['redirect-uri'],
+    postLogoutRedirectUris: values['post-logout-redirect-uri'],
+    public: values.public,
+    firstParty: values['first-party'],
+    grantTypes: grantTypes.filter(isGrantType),
+    scope: values.scope.trim().replace(/\s+/g, ' '),
+    authMethod: isAuthMethod(authMethod) ? authMethod : 'client_secret_basic',
+  };
+  const config = deps.loadConfig();
+  const production = config.nodeEnv === 'production';
+  // Without these filters an omitted --name or an unknown grant type would be reported twice.
+  const unknownGrant = input.grantTypes.length < grantTypes.length;
+  problems.push(...validateClientInput(input, { production }).filter((p) =>
+    !(values.name === undefined && p.startsWith('name:')) && !(unknownGrant && p === 'grant types: give at least one')));
+  if (problems.length) return invalid(problems);
+
+  const result = await withStorage(deps.openStorage, async ({ queries }) => {
+    const validateMetadata = await deps.createMetadataValidator({ config, queries });
+    return registerClient({ queries, validateMetadata, production }, input);
+  });
+  if (result.status === 'INVALID') return invalid(result.problems);
+
+  if (values.json) {
+    printJson(deps.output, { client_id: result.clientId, client_secret: result.clientSecret ?? null });
+    return OK;
+  }
+  deps.output.out(`Registered ${input.public ? 'public' : 'confidential'} client "${input.name.trim()}".`);
+  deps.output.out(`client_id:     ${result.clientId}`);
+  if (result.clientSecret) {
+    deps.output.out(`client_secret: ${result.clientSecret}`);
+    deps.output.err('The client secret is shown only once: store it now. (twofold clients rotate-secret makes a new one.)');
+  } else {
+    deps.output.err('A public client has no secret: it must use PKCE (S256).');
+  }
+  return OK;
+}
+
+async function listClients(args: string[], deps: ClientsDeps): Promise<CommandResult> {
+  const parsed = parseCommandArgs('clients list', {
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  }, { min: 0, max: 0, names: '' });
+  if (parsed.status === 'ERROR') return parsed.result;
+  if (parsed.values.help) {
+    deps.output.out('Usage: twofold clients list [--json]\n\n  Lists every client, without secrets.\n  --json   print a JSON array');
+    return OK;
+  }
+  const clients = await withStorage(deps.openStorage, ({ queries }) => queries.clients.list());
+  if (parsed.values.json) printJson(deps.output, clients.map(toJson));
+  else if (clients.length === 0) deps.output.err('No clients yet; register one with: twofold clients add --name N --redirect-uri URI');
+  else {
+    deps.output.out(formatTable(
+      ['CLIENT_ID', 'NAME', 'TYPE', 'FIRST-PARTY', 'REDIRECT URIS', 'CREATED'],
+      clients.map((c) => [
+        c.clientId, c.name, clientType(c), c.firstParty ? 'yes' : 'no',
+        stringList(c.metadata['redirect_uris']).join(' '), formatDate(c.createdAt),
+      ]),
+    ));
+  }
+  return OK;
+}
+
+async function removeClient(args: string[], deps: ClientsDeps): Promise<CommandResult> {
+  const parsed = parseCommandArgs('clients remove', {
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', short: 'h', default: false } },
+  }, { min: 1, max: 1, names: 'CLIENT_ID' });
+  if (parsed.status === 'ERROR') return parsed.result;
+  if (parsed.values.help) {
+    deps.output.out('Usage: twofold clients remove CLIENT_ID\n\n  Deletes the client: it can no longer sign users in or use its tokens.');
+    return OK;
+  }
+  const [clientId = ''] = parsed.positionals;
+  const removed = await withStorage(deps.openStorage, ({ queries }) => queries.clients.remove(clientId));
+  if (!removed) return unknownClient('clients remove', clientId);
+  deps.output.out(`Removed client ${clientId}.`);
+  return OK;
+}
+
+async function rotateSecret(args: string[], deps: ClientsDeps): Promise<CommandResult> {
+  const parsed = parseCommandArgs('clients rotate-secret', {
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  }, { min: 1, max: 1, names: 'CLIENT_ID' });
+  if (parsed.status === 'ERROR') return parsed.result;
+  if (parsed.values.help) {
+    deps.output.out('Usage: twofold clients rotate-secret CLIENT_ID [--json]\n\n  Replaces the secret at once (the old one stops working) and prints the new one, once.');
+    return OK;
+  }
+  const [clientId = ''] = parsed.positionals;
+  const result = await withStorage(deps.openStorage, ({ queries }) => rotateClientSecret({ queries }, clientId));
+  if (result.status === 'NOT_FOUND') return unknownClient('clients rotate-secret', clientId);
+  if (result.status === 'PUBLIC_CLIENT') {
+    return userError(`twofold clients rotate-secret: ${clientId} is a public client; it has no secret to rotate (it uses PKCE)`);
+  }
+  if (parsed.values.json) {
+    printJson(deps.output, { client_id: clientId, client_secret: result.clientSecret });
+    return OK;
+  }
+  deps.output.out(`client_secret: ${result.clientSecret}`);
+  deps.output.err('The old secret no longer works. The new one is shown only once: store it now.');
+  return OK;
+}
+
+function invalid(problems: string[]): CommandResult {
+  return userError(`twofold clients add: the client was not registered:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+}
+
+function unknownClient(command: string, clientId: string): CommandResult {
+  return userError(`twofold ${command}: there is no client with client_id "${clientId}" (see: twofold clients list)`);
+}
+
+function isGrantType(value: string): value is GrantType {
+  return (GRANT_TYPES as readonly string[]).includes(value);
+}
+
+function isAuthMethod(value: string): value is AuthMethod {
+  return (AUTH_METHODS as readonly string[]).includes(value);
+}
+
+function clientType(client: ClientSummary): 'public' | 'confidential' {
+  return client.metadata['token_endpoint_auth_method'] === 'none' ? 'public' : 'confidential';
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function toJson(client: ClientSummary) {
+  const m = client.metadata;
+  return {
+    client_id: client.clientId,
+    name: client.name,
+    type: clientType(client),
+    first_party: client.firstParty,
+    redirect_uris: stringList(m['redirect_uris']),
+    post_logout_redirect_uris: stringList(m['post_logout_redirect_uris']),
+    grant_types: stringList(m['grant_types']),
+    scope: m['scope'],
+    token_endpoint_auth_method: m['token_endpoint_auth_method'],
+    created_at: client.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,33 @@
+// Runs the twofold CLI as a subprocess (node --import tsx src/cli/main.ts), as an administrator would.
+import { spawn } from 'node:child_process';
+import { projectRoot } from '../../src/paths.js';
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** How long the process took, in milliseconds. */
+  ms: number;
+}
+
+/** Runs the CLI with exactly `env` (plus PATH and HOME), feeding `input` on stdin; killed after `timeoutMs`. */
+export function runCli(args: string[], options: { env: Record<string, string | undefined>; input?: string; timeoutMs?: number }): Promise<CliRun> {
+  const env: Record<string, string> = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', NODE_ENV: 'test' };
+  for (const [key, value] of Object.entries(options.env)) if (value !== undefined) env[key] = value;
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: projectRoot, env, stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+    child.stdin.on('error', () => {}); // the CLI may exit before reading stdin (e.g. on a bad flag)
+    child.stdin.end(options.input ?? '');
+  });
+}
