@@ -15,6 +15,12 @@ export function normalizePassword(password: string): string {
   return password.normalize('NFKC');
 }
 
+/** Whether a password is over PASSWORD_MAX_LENGTH, counted as the policy counts: code points after NFKC. */
+export function isPasswordTooLong(password: string): boolean {
+  // Counted the same way everywhere, so a password the policy accepted (e.g. 130 emoji) can always be verified.
+  return [...normalizePassword(password)].length > PASSWORD_MAX_LENGTH;
+}
+
 /** Hashes a password with argon2id and a random 128-bit salt; runs on libuv's thread pool, off the event loop. */
 export function hashPassword(password: string): Promise<string> {
   return hash(normalizePassword(password), ARGON2_OPTIONS);
@@ -27,7 +33,7 @@ let dummyHash: Promise<string> | undefined;
  * so that unknown users and wrong passwords take the same time.
  */
 export async function verifyPassword(storedHash: string | undefined, password: string): Promise<boolean> {
-  if (password.length > PASSWORD_MAX_LENGTH) return false;
+  if (isPasswordTooLong(password)) return false;
   dummyHash ??= hash('twofold dummy password for timing', ARGON2_OPTIONS);
   const target = storedHash ?? (await dummyHash);
   try {

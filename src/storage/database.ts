@@ -25,6 +25,8 @@ const POOL = { min: 0, max: 10, idleTimeoutMillis: 30_000, createTimeoutMillis: 
 const ACQUIRE_TIMEOUT_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 3_000;
 const STATEMENT_TIMEOUT_MS = 15_000;
+// Client-side bound for a server that stopped answering (network partition), where statement_timeout cannot fire.
+const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
 const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
 /** Opens the database and makes sure its schema exists; migrations are run separately (runMigrations). */
@@ -38,6 +40,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         connectionString: options.databaseUrl,
         connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
         statement_timeout: STATEMENT_TIMEOUT_MS,
+        query_timeout: QUERY_TIMEOUT_MS,
         idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_TIMEOUT_MS,
         keepAlive: true,
         keepAliveInitialDelayMillis: 10_000,

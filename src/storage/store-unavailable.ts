@@ -1,4 +1,5 @@
 // Recognises "the backing store is down" errors, which the app renders as 503 instead of 500.
+import { isDatabaseUnavailable } from './database-errors.js';
 
 /** Which backing store could not be reached. */
 export type StoreName = 'redis' | 'postgres';
@@ -35,9 +36,11 @@ const IOREDIS_NAMES = new Set([
   'MaxRetriesPerRequestError', 'CommandTimeoutDuringMaintenanceError', 'SocketTimeoutDuringMaintenanceError',
 ]);
 
-/** True when `err` means a store is unreachable (StoreUnavailableError, ioredis connection or timeout errors). */
+/** True when `err` means a store is unreachable (StoreUnavailableError, ioredis or Postgres connection or timeout errors). */
 export function isStoreUnavailable(err: unknown): boolean {
   if (err instanceof StoreUnavailableError) return true;
+  // Postgres outages often carry no socket code ("Connection terminated unexpectedly", pool timeouts, 57P01).
+  if (isDatabaseUnavailable(err)) return true;
   if (!(err instanceof Error)) return false;
   if (IOREDIS_NAMES.has(err.name)) return true;
   if (IOREDIS_MESSAGES.some((message) => err.message.startsWith(message))) return true;

@@ -1,7 +1,7 @@
 // The password step: attempt limits, account look-up and argon2id verification, with no account enumeration.
 import type { Account, Queries } from '../../storage/queries.js';
 import type { AttemptLimit } from '../../security/attempt-limits.js';
-import { PASSWORD_MAX_LENGTH, verifyPassword } from '../../security/passwords.js';
+import { isPasswordTooLong, verifyPassword } from '../../security/passwords.js';
 
 export interface PasswordLoginDeps {
   queries: Pick<Queries, 'accounts'>;
@@ -28,7 +28,7 @@ export async function verifyPasswordLogin(
     if (check.status === 'LOCKED') return check;
   }
 
-  const account = accountKey && input.password.length <= PASSWORD_MAX_LENGTH
+  const account = accountKey && !isPasswordTooLong(input.password)
     ? await deps.queries.accounts.findByUsername(accountKey)
     : undefined;
   const passwordOk = await verifyPassword(account?.passwordHash, input.password);
