@@ -147,6 +147,12 @@ const schema = z.object({
   GRANT_TTL: duration('8h', 300, 30 * 86400),
 });
 
+const REQUIRED_IN_PRODUCTION = [
+  ['DATABASE_URL', 'the embedded Postgres is for development only'],
+  ['REDIS_URL', 'the in-process store is for development only'],
+  ['SECRET_KEY', '32 random bytes, e.g. openssl rand -hex 32'],
+] as const;
+
 /** Decodes a 32-byte key given as 64 hex characters or base64/base64url. */
 export function decodeKey(value: string): Buffer | undefined {
   const trimmed = value.trim();
@@ -161,24 +167,20 @@ export function decodeKey(value: string): Buffer | undefined {
 /** Validates the environment and returns a frozen Config, or throws ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
-  const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  // Checked on the raw environment too, so a format error elsewhere does not hide these.
+  if (env['NODE_ENV'] === 'production') {
+    for (const [key, why] of REQUIRED_IN_PRODUCTION) {
+      if (!env[key]?.trim()) problems.push(`${key}: required in production (${why})`);
     }
-    throw new ConfigError(problems);
   }
+  if (!parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
   const issuerUrl = new URL(issuer);
   if (issuerUrl.search || issuerUrl.hash) problems.push('ISSUER: must not contain a query or fragment');
-  if (e.NODE_ENV === 'production') {
-    if (!e.DATABASE_URL) problems.push('DATABASE_URL: required in production (the embedded Postgres is for development only)');
-    if (!e.REDIS_URL) problems.push('REDIS_URL: required in production (the in-process store is for development only)');
-    if (!e.SECRET_KEY) problems.push('SECRET_KEY: required in production (32 random bytes, e.g. openssl rand -hex 32)');
-    if (issuerUrl.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(issuerUrl.hostname)) {
-      problems.push('ISSUER: must use https in production');
-    }
+  if (e.NODE_ENV === 'production' && issuerUrl.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(issuerUrl.hostname)) {
+    problems.push('ISSUER: must use https in production');
   }
   if (e.REFRESH_TOKEN_TTL > e.GRANT_TTL) problems.push('REFRESH_TOKEN_TTL: must not be longer than GRANT_TTL');
   if (problems.length) throw new ConfigError(problems);

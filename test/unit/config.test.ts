@@ -178,6 +178,13 @@ describe('loadConfig', function () {
       ]);
     });
 
+    it('reports missing production settings together with format errors elsewhere', function () {
+      const problems = problemsOf({ NODE_ENV: 'production', PORT: 'abc', REDIS_URL: 'rediss://cache.internal:6380' });
+      expect(problems).to.have.length(3);
+      expect(problems[0]).to.match(/^PORT: /);
+      expect(problems.slice(1).map((p) => p.split(':')[0])).to.deep.equal(['DATABASE_URL', 'SECRET_KEY']);
+    });
+
     it('requires each production setting on its own', function () {
       for (const key of ['DATABASE_URL', 'REDIS_URL', 'SECRET_KEY'] as const) {
         const env: NodeJS.ProcessEnv = { ...PRODUCTION };
