@@ -10,7 +10,11 @@ import type { ShortLivedStore } from './storage/short-lived/short-lived-store.js
 import { createProvider } from './oidc/create-provider.js';
 import type { ProviderKeys } from './oidc/signing-keys.js';
 import { createInteractionRouter } from './interactions/router.js';
-import { createAttemptLimit, PASSWORD_LIMITS } from './security/attempt-limits.js';
+import { CODE_LIMITS, createAttemptLimit, PASSWORD_LIMITS } from './security/attempt-limits.js';
+import { createAuditLog } from './security/audit.js';
+import { createCipher } from './security/encryption.js';
+import { systemClock, type Clock } from './security/totp.js';
+import { createLoginStateStore } from './interactions/login-state.js';
 import { securityHeaders } from './security/headers.js';
 import { handleErrors } from './http/handle-errors.js';
 import { createHealthRouter, type ReadinessProbe } from './http/health.js';
@@ -25,6 +29,10 @@ export interface AppDeps {
   redis: Redis | undefined;
   keys: ProviderKeys;
   probes: Record<string, ReadinessProbe>;
+  /** The key for encryption at rest (pending 2FA secrets in Redis are sealed with it too). */
+  secretKey: Buffer;
+  /** The clock for TOTP; only tests pass another one. */
+  clock?: Clock;
 }
 
 /** Builds the whole HTTP application; the returned Provider is a Koa app (use .callback() or .listen()). */
@@ -42,12 +50,19 @@ export function createApp(deps: AppDeps): Provider {
     createInteractionRouter({
       provider,
       logger: deps.logger,
+      config: deps.config,
       secureCookies,
       queries: deps.queries,
       limits: {
-        account: createAttemptLimit(PASSWORD_LIMITS.account, limitStore),
-        ip: createAttemptLimit(PASSWORD_LIMITS.ip, limitStore),
+        password: {
+          account: createAttemptLimit(PASSWORD_LIMITS.account, limitStore),
+          ip: createAttemptLimit(PASSWORD_LIMITS.ip, limitStore),
+        },
+        totp: createAttemptLimit(CODE_LIMITS.totp, limitStore),
       },
+      loginState: createLoginStateStore(deps.shortLived, createCipher(deps.secretKey, 'login-state'), deps.config.lifetimes.interaction),
+      audit: createAuditLog(deps.queries, deps.logger),
+      clock: deps.clock ?? systemClock,
     }).routes(),
   );
   return provider;

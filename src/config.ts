@@ -32,6 +32,8 @@ export interface Config {
   secretKey: Buffer | undefined;
   trustProxy: boolean;
   logLevel: LogLevel;
+  /** Issuer name shown in authenticator apps next to the account. */
+  totpIssuer: string;
   lifetimes: Lifetimes;
 }
 
@@ -136,6 +138,7 @@ const schema = z.object({
       return key;
     }),
   TRUST_PROXY: boolean(false),
+  TOTP_ISSUER: z.string().trim().min(1, 'must not be empty').max(64, 'at most 64 characters').regex(/^[^:]+$/, 'must not contain ":"').default('Twofold'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   // Lifetimes for an identity provider of privileged users: short sessions, short codes, bounded refresh.
   SESSION_TTL: duration('8h', 300, 86400),
@@ -200,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     secretKey: e.SECRET_KEY,
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
+    totpIssuer: e.TOTP_ISSUER,
     lifetimes: Object.freeze({
       session: e.SESSION_TTL,
       interaction: e.INTERACTION_TTL,

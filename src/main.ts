@@ -30,7 +30,7 @@ async function start(config: Config, logger: Logger): Promise<{ server: Server; 
   const redis = storage.redis ? 'Redis (REDIS_URL)' : 'in-process store (sessions are lost on restart)';
   logger.warn({ postgres, redis, issuer: config.issuer }, `BACKENDS: ${postgres} | ${redis}`);
 
-  const app = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, keys, probes: storage.probes });
+  const app = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, keys, probes: storage.probes, secretKey: secret.key });
   (app as unknown as NodeJS.EventEmitter).on('error', (err: Error & { code?: string }) => {
     // Client disconnects and aborted requests are not server faults.
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED') return;

@@ -27,6 +27,7 @@ export async function createClientMetadataValidator(deps: { config: Config; quer
       renderError: notServing,
       logoutSource: notServing,
       postLogoutSuccessSource: notServing,
+      policy: { hasTotp: async () => false },
     }),
   );
   return (metadata) => provider.Client.validate(metadata);

@@ -2,7 +2,7 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config.js';
 import { ACR_VALUES } from './acr.js';
-import { createInteractionPolicy } from './interaction-policy.js';
+import { createInteractionPolicy, type PolicyDeps } from './interaction-policy.js';
 import { loadGrantForFirstParty } from './first-party-grant.js';
 import type { ProviderKeys } from './signing-keys.js';
 
@@ -14,6 +14,7 @@ export interface ConfigurationDeps {
   renderError: NonNullable<Configuration['renderError']>;
   logoutSource: (ctx: KoaContextWithOIDC, form: string) => Promise<void>;
   postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => Promise<void>;
+  policy: PolicyDeps;
 }
 
 /** Builds the oidc-provider Configuration for Twofold. */
@@ -93,7 +94,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       },
     },
     interactions: {
-      policy: createInteractionPolicy(),
+      policy: createInteractionPolicy(deps.policy),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     loadExistingGrant: loadGrantForFirstParty,

@@ -33,6 +33,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     keys: deps.keys,
     adapter: createOidcAdapter(deps.shortLived, { clientFinder: createClientFinder(deps.queries) }),
     findAccount: createFindAccount(deps.queries),
+    policy: { hasTotp: async (accountId) => (await deps.queries.totp.find(accountId)) !== undefined },
     async renderError(ctx, out, error) {
       if (isStoreUnavailable(error)) {
         markStoreUnavailable(ctx);

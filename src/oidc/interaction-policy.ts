@@ -1,7 +1,45 @@
-// The interaction policy: which prompts (login, consent) a request needs before Twofold answers it.
-import { interactionPolicy } from 'oidc-provider';
+// The interaction policy: which prompts a request needs before Twofold answers it.
+// The standard login prompt gains checks so an existing session is only reused when it is strong enough.
+import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { acrRank, ACR_PASSWORD, requestedAcrRank } from './acr.js';
 
-/** Creates the prompt policy: the standard login and consent prompts, with password login as the first factor. */
-export function createInteractionPolicy(): interactionPolicy.Prompt[] {
-  return interactionPolicy.base();
+const { Check, base } = interactionPolicy;
+
+export interface PolicyDeps {
+  /** Whether the account has an authenticator app connected. */
+  hasTotp(accountId: string): Promise<boolean>;
+}
+
+/** Reasons our checks give; the login pages start a step-up (second factor only) for these. */
+export const STEP_UP_REASONS = new Set(['acr_insufficient', 'second_factor_enrolled']);
+
+/** Creates the prompt policy: login (password, then the second factor or setup) and consent. */
+export function createInteractionPolicy(deps: PolicyDeps): interactionPolicy.Prompt[] {
+  const policy = base();
+  const login = policy.get('login')!;
+  // Replaced by acr_insufficient below, which compares levels by rank instead of requiring an exact value.
+  login.checks.remove('essential_acr');
+  login.checks.remove('essential_acrs');
+
+  // A session signed in at a lower level than the client asks for is not reused: a request for a level
+  // is never answered with a lower one (OIDC Core §3.1.2.1 acr_values, §5.5.1.1 essential acr).
+  login.checks.add(
+    new Check('acr_insufficient', 'the session does not meet the requested authentication level', 'login_required', (ctx: KoaContextWithOIDC) => {
+      const { oidc } = ctx;
+      if (!oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
+      const requested = requestedAcrRank(oidc.params as { acr_values?: unknown; claims?: unknown });
+      return requested > acrRank(oidc.session.acr) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+
+  // A password-only session of an account that has since connected an authenticator must use it.
+  login.checks.add(
+    new Check('second_factor_enrolled', 'the account uses two-factor authentication', 'login_required', async (ctx: KoaContextWithOIDC) => {
+      const { oidc } = ctx;
+      const accountId = oidc.session?.accountId;
+      if (!accountId || acrRank(oidc.session.acr) > acrRank(ACR_PASSWORD)) return Check.NO_NEED_TO_PROMPT;
+      return (await deps.hasTotp(accountId)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return policy;
 }

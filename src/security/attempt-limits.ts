@@ -29,6 +29,17 @@ export const PASSWORD_LIMITS = {
   ip: { name: 'pwd-ip', allowed: 50, windowSeconds: 15 * 60, lockSeconds: 15 * 60 },
 } satisfies Record<string, LimitRule>;
 
+/**
+ * Second-factor limit: 10 wrong codes within an hour, across logins, lock the account's second factor for
+ * 15 minutes. ±1 step keeps three codes valid, so 10 guesses give a 1-in-33,000 chance (NIST SP 800-63B §3.2.2).
+ */
+export const CODE_LIMITS = {
+  totp: { name: 'totp-account', allowed: 10, windowSeconds: 60 * 60, lockSeconds: 15 * 60 },
+} satisfies Record<string, LimitRule>;
+
+/** Wrong codes allowed in one login before it starts again from the password. */
+export const CODE_FAILURES_PER_LOGIN = 5;
+
 /** Creates a limit in Redis (shared by every node, survives restarts) or, without Redis, in this process. */
 export function createAttemptLimit(rule: LimitRule, store: { redis?: Redis; prefix: string }): AttemptLimit {
   const options = { keyPrefix: `${store.prefix}limit:${rule.name}`, points: rule.allowed, duration: rule.windowSeconds, blockDuration: rule.lockSeconds };

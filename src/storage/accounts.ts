@@ -11,6 +11,12 @@ export interface Account {
   role: Role;
   passwordHash: string;
   disabled: boolean;
+  /** How many times the account has put off setting up a second factor. */
+  mfaPostponementsUsed: number;
+  /** Whether the account has ever connected a second factor (postponing is then no longer offered). */
+  mfaConnectedBefore: boolean;
+  /** When the current email address was verified; null when it has not been (or has changed since). */
+  emailVerifiedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -25,6 +31,13 @@ export interface NewAccount {
 
 export type CreateAccountResult = { status: 'CREATED'; account: Account } | { status: 'USERNAME_TAKEN' };
 
+export type UsePostponementResult = { status: 'POSTPONED'; left: number } | { status: 'EXHAUSTED' };
+
+export interface ProfileChanges {
+  name?: string | undefined;
+  email?: string | undefined;
+}
+
 interface AccountRow {
   id: string;
   username: string;
@@ -33,6 +46,9 @@ interface AccountRow {
   role: Role;
   password_hash: string;
   disabled: boolean;
+  mfa_postponements_used: number;
+  mfa_connected_before: boolean;
+  email_verified_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -95,6 +111,48 @@ export function createAccountQueries(knex: Knex) {
     return update(username, { disabled });
   }
 
+  /** Spends one of `max` postponements of the second-factor setup; EXHAUSTED when none is left or a factor is (or was) connected. */
+  async function usePostponement(accountId: string, max: number): Promise<UsePostponementResult> {
+    if (!Number.isSafeInteger(max) || max < 0) throw new RangeError(`not a postponement limit: ${max}`);
+    if (!UUID.test(accountId)) return { status: 'EXHAUSTED' };
+    // Why atomic: check and increment are one statement, and a concurrent update of the row re-checks the
+    // condition on the new value, so parallel logins cannot gain extra postponements. connect() sets
+    // mfa_connected_before on this same row, so a setup racing with a postponement is ordered too.
+    const rows = (await accounts()
+      .where({ id: accountId })
+      .andWhere('mfa_postponements_used', '<', max)
+      .andWhere('mfa_connected_before', false)
+      .whereNotExists(knex('account_totp').select(knex.raw('1')).where({ account_id: accountId }))
+      .increment('mfa_postponements_used', 1)
+      .returning('mfa_postponements_used')) as unknown as Pick<AccountRow, 'mfa_postponements_used'>[];
+    const used = rows[0]?.mfa_postponements_used;
+    return used === undefined ? { status: 'EXHAUSTED' } : { status: 'POSTPONED', left: max - used };
+  }
+
+  /** Changes the account's name and/or email; a new email is no longer verified. Undefined if there is no such account. */
+  async function updateProfile(accountId: string, changes: ProfileChanges): Promise<Account | undefined> {
+    if (!UUID.test(accountId)) return undefined;
+    const set: Record<string, unknown> = { updated_at: knex.fn.now() };
+    if (changes.name !== undefined) set['name'] = changes.name;
+    if (changes.email !== undefined) {
+      set['email'] = changes.email;
+      // Decided in the same statement from the row's current email: a verification can never carry over
+      // to an address nobody proved they own.
+      set['email_verified_at'] = knex.raw('case when email = ? then email_verified_at end', [changes.email]);
+    }
+    const [row] = await accounts().where({ id: accountId }).update(set).returning('*');
+    return row && toAccount(row as AccountRow);
+  }
+
+  /** Marks `email` as verified, only if it is still the account's email (it may have changed since the code was sent); false otherwise. */
+  async function markEmailVerified(accountId: string, email: string): Promise<boolean> {
+    if (!UUID.test(accountId)) return false;
+    const count = await accounts()
+      .where({ id: accountId, email })
+      .update({ email_verified_at: knex.fn.now() as unknown as Date, updated_at: knex.fn.now() as unknown as Date });
+    return count > 0;
+  }
+
   async function update(username: string, changes: Partial<AccountRow>): Promise<Account | undefined> {
     const [row] = await accounts()
       .whereRaw('lower(username) = lower(?)', [username])
@@ -103,7 +161,7 @@ export function createAccountQueries(knex: Knex) {
     return row && toAccount(row as AccountRow);
   }
 
-  return { create, findById, findByUsername, list, setRole, setDisabled };
+  return { create, findById, findByUsername, list, setRole, setDisabled, usePostponement, updateProfile, markEmailVerified };
 }
 
 export type AccountQueries = ReturnType<typeof createAccountQueries>;
@@ -117,6 +175,9 @@ function toAccount(row: AccountRow): Account {
     role: row.role,
     passwordHash: row.password_hash,
     disabled: row.disabled,
+    mfaPostponementsUsed: row.mfa_postponements_used,
+    mfaConnectedBefore: row.mfa_connected_before,
+    emailVerifiedAt: row.email_verified_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

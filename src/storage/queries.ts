@@ -2,11 +2,15 @@
 import type { Knex } from 'knex';
 import type { Cipher } from '../security/encryption.js';
 import { createAccountQueries } from './accounts.js';
+import { createAuditEventQueries } from './audit-events.js';
 import { createClientQueries } from './clients.js';
 import { createProviderKeyQueries } from './provider-keys.js';
+import { createTotpQueries } from './totp.js';
 
-export type { Account, Role } from './accounts.js';
+export type { Account, ProfileChanges, Role, UsePostponementResult } from './accounts.js';
+export type { AuditEvent, AuditEventFilter, NewAuditEvent } from './audit-events.js';
 export type { Client, ClientSummary } from './clients.js';
+export type { TotpCredential } from './totp.js';
 
 export type Queries = ReturnType<typeof createQueries>;
 
@@ -16,5 +20,7 @@ export function createQueries(knex: Knex, cipher: Cipher) {
     accounts: createAccountQueries(knex),
     clients: createClientQueries(knex, cipher),
     providerKeys: createProviderKeyQueries(knex, cipher),
+    totp: createTotpQueries(knex, cipher),
+    auditEvents: createAuditEventQueries(knex),
   };
 }

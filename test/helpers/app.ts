@@ -13,6 +13,7 @@ import { loadProviderKeys } from '../../src/oidc/signing-keys.js';
 import { openStorage, type Storage } from '../../src/storage/open-storage.js';
 import type { Account, Queries, Role } from '../../src/storage/queries.js';
 import { hashPassword } from '../../src/security/passwords.js';
+import type { Clock } from '../../src/security/totp.js';
 import { registerClient } from '../../src/clients/register-client.js';
 import type { ClientInput } from '../../src/clients/client-input.js';
 import { openTestDatabase, testDatabaseUrl } from './database.js';
@@ -31,7 +32,7 @@ export function testRedisUrl(): string {
 }
 
 /** Starts the app; `env` overrides any environment variable (e.g. DATABASE_URL through a fault proxy). */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestApp> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
@@ -53,7 +54,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const logger = createLogger(config.logLevel);
   const storage = await openStorage({ config, logger, secretKey: config.secretKey!, mode: 'server' });
   const keys = await loadProviderKeys(storage.queries);
-  const provider = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, keys, probes: storage.probes });
+  const provider = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, keys, probes: storage.probes, secretKey: config.secretKey!, clock: options.clock });
   server.on('request', provider.callback());
 
   return {

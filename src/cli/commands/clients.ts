@@ -4,7 +4,7 @@ import { AUTH_METHODS, DEFAULT_SCOPE, GRANT_TYPES, validateClientInput, type Aut
 import { registerClient, rotateClientSecret } from '../../clients/register-client.js';
 import type { Config } from '../../config.js';
 import type { ClientSummary, Queries } from '../../storage/queries.js';
-import { OK, parseCommandArgs, userError, withStorage, type CliStorage, type CommandResult } from '../command.js';
+import { defineCommand, defineCommandGroup, OK, userError, withStorage, type CliStorage, type CommandResult } from '../command.js';
 import { formatDate, formatTable, printJson, type Output } from '../output.js';
 
 export interface ClientsDeps {
@@ -38,55 +38,21 @@ const ADD_HELP = `Usage: twofold clients add --name N --redirect-uri URI [option
   --auth-method M                   ${AUTH_METHODS.join(' or ')} (confidential clients; default: client_secret_basic)
   --json                            print only {"client_id": ..., "client_secret": ...}`;
 
-/** Runs `twofold clients <command> ...`. */
-export async function runClientsCommand(args: string[], deps: ClientsDeps): Promise<CommandResult> {
-  const [command, ...rest] = args;
-  switch (command) {
-    case 'add':
-      return addClient(rest, deps);
-    case 'list':
-      return listClients(rest, deps);
-    case 'remove':
-      return removeClient(rest, deps);
-    case 'rotate-secret':
-      return rotateSecret(rest, deps);
-    case '--help':
-    case '-h':
-    case 'help':
-      deps.output.out(CLIENTS_HELP);
-      return OK;
-    case undefined:
-      return userError('twofold clients: give a command: add, list, remove or rotate-secret', 'clients');
-    default:
-      return userError(`twofold clients: unknown command "${command}"; use add, list, remove or rotate-secret`, 'clients');
-  }
-}
-
-async function addClient(args: string[], deps: ClientsDeps): Promise<CommandResult> {
-  const parsed = parseCommandArgs('clients add', {
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      name: { type: 'string' },
-      'redirect-uri': { type: 'string', multiple: true, default: [] },
-      'post-logout-redirect-uri': { type: 'string', multiple: true, default: [] },
-      public: { type: 'boolean', default: false },
-      'first-party': { type: 'boolean', default: false },
-      'grant-type': { type: 'string', multiple: true },
-      scope: { type: 'string', default: DEFAULT_SCOPE },
-      'auth-method': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }, { min: 0, max: 0, names: '' });
-  if (parsed.status === 'ERROR') return parsed.result;
-  const { values } = parsed;
-  if (values.help) {
-    deps.output.out(ADD_HELP);
-    return OK;
-  }
-
+const addClient = defineCommand({
+  name: 'clients add',
+  usage: ADD_HELP,
+  options: {
+    name: { type: 'string' },
+    'redirect-uri': { type: 'string', multiple: true, default: [] },
+    'post-logout-redirect-uri': { type: 'string', multiple: true, default: [] },
+    public: { type: 'boolean', default: false },
+    'first-party': { type: 'boolean', default: false },
+    'grant-type': { type: 'string', multiple: true },
+    scope: { type: 'string', default: DEFAULT_SCOPE },
+    'auth-method': { type: 'string' },
+    json: { type: 'boolean', default: false },
+  },
+}, async ({ values }, deps: ClientsDeps) => {
   // Problems the shared validation cannot see (it takes typed values), listed together with its own.
   const problems: string[] = [];
   if (values.name === undefined) problems.push('name: give the client a name (--name)');
@@ -136,22 +102,15 @@ async function addClient(args: string[], deps: ClientsDeps): Promise<CommandResu
     deps.output.err('A public client has no secret: it must use PKCE (S256).');
   }
   return OK;
-}
+});
 
-async function listClients(args: string[], deps: ClientsDeps): Promise<CommandResult> {
-  const parsed = parseCommandArgs('clients list', {
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-  }, { min: 0, max: 0, names: '' });
-  if (parsed.status === 'ERROR') return parsed.result;
-  if (parsed.values.help) {
-    deps.output.out('Usage: twofold clients list [--json]\n\n  Lists every client, without secrets.\n  --json   print a JSON array');
-    return OK;
-  }
+const listClients = defineCommand({
+  name: 'clients list',
+  usage: 'Usage: twofold clients list [--json]\n\n  Lists every client, without secrets.\n  --json   print a JSON array',
+  options: { json: { type: 'boolean', default: false } },
+}, async ({ values }, deps: ClientsDeps) => {
   const clients = await withStorage(deps.openStorage, ({ queries }) => queries.clients.list());
-  if (parsed.values.json) printJson(deps.output, clients.map(toJson));
+  if (values.json) printJson(deps.output, clients.map(toJson));
   else if (clients.length === 0) deps.output.err('No clients yet; register one with: twofold clients add --name N --redirect-uri URI');
   else {
     deps.output.out(formatTable(
@@ -163,53 +122,45 @@ async function listClients(args: string[], deps: ClientsDeps): Promise<CommandRe
     ));
   }
   return OK;
-}
+});
 
-async function removeClient(args: string[], deps: ClientsDeps): Promise<CommandResult> {
-  const parsed = parseCommandArgs('clients remove', {
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h', default: false } },
-  }, { min: 1, max: 1, names: 'CLIENT_ID' });
-  if (parsed.status === 'ERROR') return parsed.result;
-  if (parsed.values.help) {
-    deps.output.out('Usage: twofold clients remove CLIENT_ID\n\n  Deletes the client: it can no longer sign users in or use its tokens.');
-    return OK;
-  }
-  const [clientId = ''] = parsed.positionals;
+const removeClient = defineCommand({
+  name: 'clients remove',
+  usage: 'Usage: twofold clients remove CLIENT_ID\n\n  Deletes the client: it can no longer sign users in or use its tokens.',
+  positionals: { min: 1, max: 1, names: 'CLIENT_ID' },
+}, async ({ positionals: [clientId] }, deps: ClientsDeps) => {
   const removed = await withStorage(deps.openStorage, ({ queries }) => queries.clients.remove(clientId));
   if (!removed) return unknownClient('clients remove', clientId);
   deps.output.out(`Removed client ${clientId}.`);
   return OK;
-}
+});
 
-async function rotateSecret(args: string[], deps: ClientsDeps): Promise<CommandResult> {
-  const parsed = parseCommandArgs('clients rotate-secret', {
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-  }, { min: 1, max: 1, names: 'CLIENT_ID' });
-  if (parsed.status === 'ERROR') return parsed.result;
-  if (parsed.values.help) {
-    deps.output.out('Usage: twofold clients rotate-secret CLIENT_ID [--json]\n\n  Replaces the secret at once (the old one stops working) and prints the new one, once.');
-    return OK;
-  }
-  const [clientId = ''] = parsed.positionals;
+const rotateSecret = defineCommand({
+  name: 'clients rotate-secret',
+  usage: 'Usage: twofold clients rotate-secret CLIENT_ID [--json]\n\n  Replaces the secret at once (the old one stops working) and prints the new one, once.',
+  options: { json: { type: 'boolean', default: false } },
+  positionals: { min: 1, max: 1, names: 'CLIENT_ID' },
+}, async ({ values, positionals: [clientId] }, deps: ClientsDeps) => {
   const result = await withStorage(deps.openStorage, ({ queries }) => rotateClientSecret({ queries }, clientId));
   if (result.status === 'NOT_FOUND') return unknownClient('clients rotate-secret', clientId);
   if (result.status === 'PUBLIC_CLIENT') {
     return userError(`twofold clients rotate-secret: ${clientId} is a public client; it has no secret to rotate (it uses PKCE)`);
   }
-  if (parsed.values.json) {
+  if (values.json) {
     printJson(deps.output, { client_id: clientId, client_secret: result.clientSecret });
     return OK;
   }
   deps.output.out(`client_secret: ${result.clientSecret}`);
   deps.output.err('The old secret no longer works. The new one is shown only once: store it now.');
   return OK;
-}
+});
+
+/** Runs `twofold clients <command> ...`. */
+export const runClientsCommand = defineCommandGroup({
+  name: 'clients',
+  usage: CLIENTS_HELP,
+  commands: { add: addClient, list: listClients, remove: removeClient, 'rotate-secret': rotateSecret },
+});
 
 function invalid(problems: string[]): CommandResult {
   return userError(`twofold clients add: the client was not registered:\n${problems.map((p) => `  - ${p}`).join('\n')}`);

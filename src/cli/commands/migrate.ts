@@ -1,7 +1,7 @@
 // `twofold migrate`: brings the database schema up to date and says what ran.
 import type { Database } from '../../storage/database.js';
 import { runMigrations } from '../../storage/migrate.js';
-import { OK, parseCommandArgs, type CommandResult } from '../command.js';
+import { defineCommand, OK } from '../command.js';
 import { printJson, type Output } from '../output.js';
 
 export interface MigrateDeps {
@@ -17,18 +17,11 @@ export const MIGRATE_HELP = `Usage: twofold migrate [--json]
   --json   print {"ran": [...]} `;
 
 /** Runs `twofold migrate`. */
-export async function runMigrateCommand(args: string[], deps: MigrateDeps): Promise<CommandResult> {
-  const parsed = parseCommandArgs('migrate', {
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-  }, { min: 0, max: 0, names: '' });
-  if (parsed.status === 'ERROR') return parsed.result;
-  if (parsed.values.help) {
-    deps.output.out(MIGRATE_HELP);
-    return OK;
-  }
+export const runMigrateCommand = defineCommand({
+  name: 'migrate',
+  usage: MIGRATE_HELP,
+  options: { json: { type: 'boolean', default: false } },
+}, async ({ values }, deps: MigrateDeps) => {
   const database = await deps.openDatabase();
   let ran: string[];
   try {
@@ -36,8 +29,8 @@ export async function runMigrateCommand(args: string[], deps: MigrateDeps): Prom
   } finally {
     await database.close();
   }
-  if (parsed.values.json) printJson(deps.output, { ran });
+  if (values.json) printJson(deps.output, { ran });
   else if (ran.length === 0) deps.output.out('The database is up to date.');
   else deps.output.out(`Ran ${ran.length} migration${ran.length === 1 ? '' : 's'}:\n${ran.map((name) => `  ${name}`).join('\n')}`);
   return OK;
-}
+});

@@ -1,7 +1,7 @@
 // `twofold users ...`: add, list, change the role of, disable and enable accounts.
 import { checkNewPassword, hashPassword } from '../../security/passwords.js';
 import type { Account, Role } from '../../storage/queries.js';
-import { OK, parseCommandArgs, userError, withStorage, type CliStorage, type CommandResult } from '../command.js';
+import { defineCommand, defineCommandGroup, OK, userError, withStorage, type CliStorage, type CommandResult } from '../command.js';
 import { formatDate, formatTable, printJson, type Output } from '../output.js';
 import type { PasswordReading } from '../read-password.js';
 
@@ -38,52 +38,18 @@ const ADD_HELP = `Usage: twofold users add --username U --email E [--name N] [--
                      e.g. printf '%s' "$PASSWORD" | twofold users add ... --password-stdin
   --json             print the created account as JSON`;
 
-/** Runs `twofold users <command> ...`. */
-export async function runUsersCommand(args: string[], deps: UsersDeps): Promise<CommandResult> {
-  const [command, ...rest] = args;
-  switch (command) {
-    case 'add':
-      return addUser(rest, deps);
-    case 'list':
-      return listUsers(rest, deps);
-    case 'set-role':
-      return setRole(rest, deps);
-    case 'disable':
-    case 'enable':
-      return setDisabled(command, rest, deps);
-    case '--help':
-    case '-h':
-    case 'help':
-      deps.output.out(USERS_HELP);
-      return OK;
-    case undefined:
-      return userError('twofold users: give a command: add, list, set-role, disable or enable', 'users');
-    default:
-      return userError(`twofold users: unknown command "${command}"; use add, list, set-role, disable or enable`, 'users');
-  }
-}
-
-async function addUser(args: string[], deps: UsersDeps): Promise<CommandResult> {
-  const parsed = parseCommandArgs('users add', {
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      username: { type: 'string' },
-      email: { type: 'string' },
-      name: { type: 'string' },
-      role: { type: 'string', default: 'user' },
-      'password-stdin': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  }, { min: 0, max: 0, names: '' });
-  if (parsed.status === 'ERROR') return parsed.result;
-  const { values } = parsed;
-  if (values.help) {
-    deps.output.out(ADD_HELP);
-    return OK;
-  }
+const addUser = defineCommand({
+  name: 'users add',
+  usage: ADD_HELP,
+  options: {
+    username: { type: 'string' },
+    email: { type: 'string' },
+    name: { type: 'string' },
+    role: { type: 'string', default: 'user' },
+    'password-stdin': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+}, async ({ values }, deps: UsersDeps) => {
   const username = values.username?.trim() ?? '';
   const email = values.email?.trim() ?? '';
   const name = values.name?.trim() || username;
@@ -115,22 +81,15 @@ async function addUser(args: string[], deps: UsersDeps): Promise<CommandResult> 
     else deps.output.out(`Created ${account.role} ${account.username} (id ${account.id}).`);
     return OK;
   });
-}
+});
 
-async function listUsers(args: string[], deps: UsersDeps): Promise<CommandResult> {
-  const parsed = parseCommandArgs('users list', {
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
-  }, { min: 0, max: 0, names: '' });
-  if (parsed.status === 'ERROR') return parsed.result;
-  if (parsed.values.help) {
-    deps.output.out('Usage: twofold users list [--json]\n\n  Lists every account (never password hashes).\n  --json   print a JSON array');
-    return OK;
-  }
+const listUsers = defineCommand({
+  name: 'users list',
+  usage: 'Usage: twofold users list [--json]\n\n  Lists every account (never password hashes).\n  --json   print a JSON array',
+  options: { json: { type: 'boolean', default: false } },
+}, async ({ values }, deps: UsersDeps) => {
   const accounts = await withStorage(deps.openStorage, ({ queries }) => queries.accounts.list());
-  if (parsed.values.json) printJson(deps.output, accounts.map(toJson));
+  if (values.json) printJson(deps.output, accounts.map(toJson));
   else if (accounts.length === 0) deps.output.err('No accounts yet; create one with: twofold users add --username U --email E');
   else {
     deps.output.out(formatTable(
@@ -139,48 +98,46 @@ async function listUsers(args: string[], deps: UsersDeps): Promise<CommandResult
     ));
   }
   return OK;
-}
+});
 
-async function setRole(args: string[], deps: UsersDeps): Promise<CommandResult> {
-  const parsed = parseCommandArgs('users set-role', {
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h', default: false } },
-  }, { min: 2, max: 2, names: 'USERNAME ROLE' });
-  if (parsed.status === 'ERROR') return parsed.result;
-  if (parsed.values.help) {
-    deps.output.out('Usage: twofold users set-role USERNAME ROLE\n\n  ROLE is user or sysadmin.');
-    return OK;
-  }
-  const [username = '', role = ''] = parsed.positionals;
+const setRole = defineCommand({
+  name: 'users set-role',
+  usage: 'Usage: twofold users set-role USERNAME ROLE\n\n  ROLE is user or sysadmin.',
+  positionals: { min: 2, max: 2, names: 'USERNAME ROLE' },
+}, async ({ positionals: [username, role] }, deps: UsersDeps) => {
   if (!isRole(role)) return userError(`twofold users set-role: the role must be user or sysadmin, not "${role}"`, 'users set-role');
   const account = await withStorage(deps.openStorage, ({ queries }) => queries.accounts.setRole(username, role));
   if (!account) return unknownUser('users set-role', username);
   deps.output.out(`${account.username} is now ${account.role}.`);
   return OK;
+});
+
+/** `users disable` and `users enable`: the same but for their name, usage and what they set. */
+function setDisabled(command: 'disable' | 'enable', usage: string) {
+  return defineCommand({
+    name: `users ${command}`,
+    usage,
+    positionals: { min: 1, max: 1, names: 'USERNAME' },
+  }, async ({ positionals: [username] }, deps: UsersDeps) => {
+    const account = await withStorage(deps.openStorage, ({ queries }) => queries.accounts.setDisabled(username, command === 'disable'));
+    if (!account) return unknownUser(`users ${command}`, username);
+    deps.output.out(`${account.username} is ${account.disabled ? 'disabled' : 'enabled'}.`);
+    return OK;
+  });
 }
 
-async function setDisabled(command: 'disable' | 'enable', args: string[], deps: UsersDeps): Promise<CommandResult> {
-  const parsed = parseCommandArgs(`users ${command}`, {
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: { help: { type: 'boolean', short: 'h', default: false } },
-  }, { min: 1, max: 1, names: 'USERNAME' });
-  if (parsed.status === 'ERROR') return parsed.result;
-  if (parsed.values.help) {
-    deps.output.out(command === 'disable'
-      ? 'Usage: twofold users disable USERNAME\n\n  The account can no longer sign in; twofold users enable USERNAME undoes it.'
-      : 'Usage: twofold users enable USERNAME\n\n  A disabled account can sign in again.');
-    return OK;
-  }
-  const [username = ''] = parsed.positionals;
-  const account = await withStorage(deps.openStorage, ({ queries }) => queries.accounts.setDisabled(username, command === 'disable'));
-  if (!account) return unknownUser(`users ${command}`, username);
-  deps.output.out(`${account.username} is ${account.disabled ? 'disabled' : 'enabled'}.`);
-  return OK;
-}
+/** Runs `twofold users <command> ...`. */
+export const runUsersCommand = defineCommandGroup({
+  name: 'users',
+  usage: USERS_HELP,
+  commands: {
+    add: addUser,
+    list: listUsers,
+    'set-role': setRole,
+    disable: setDisabled('disable', 'Usage: twofold users disable USERNAME\n\n  The account can no longer sign in; twofold users enable USERNAME undoes it.'),
+    enable: setDisabled('enable', 'Usage: twofold users enable USERNAME\n\n  A disabled account can sign in again.'),
+  },
+});
 
 function passwordProblem(reading: PasswordReading): CommandResult | undefined {
   switch (reading.status) {

@@ -2,13 +2,16 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import type { Logger } from '../../logger.js';
-import { ACR_PASSWORD } from '../../oidc/acr.js';
+import { requestedAcrRank } from '../../oidc/acr.js';
 import { minutesToWait } from '../../security/attempt-limits.js';
-import { finishInteraction, loadInteraction, type InteractionDetails } from '../load-interaction.js';
-import { verifyPasswordLogin, type PasswordLoginDeps } from './verify-password-login.js';
+import { requestOrigin } from '../../security/audit.js';
+import { completeLogin } from '../complete-login.js';
+import type { InteractionDeps } from '../deps.js';
+import { loadInteraction, type InteractionDetails } from '../load-interaction.js';
+import { startSecondFactor } from '../second-factor/start-second-factor.js';
+import { verifyPasswordLogin } from './verify-password-login.js';
 
-export type LoginError = 'MISSING' | 'INVALID' | 'LOCKED';
+export type LoginError = 'MISSING' | 'INVALID' | 'LOCKED' | 'TOO_MANY_CODES';
 
 /** Renders the login page (Username, Password, Log in). */
 export async function showLogin(
@@ -30,33 +33,44 @@ export async function showLogin(
 }
 
 /** Registers POST /interaction/:uid/login. */
-export function addLoginRoutes(router: Router, provider: Provider, deps: PasswordLoginDeps & { logger: Logger }): void {
+export function addLoginRoutes(router: Router, deps: InteractionDeps): void {
   router.post('/interaction/:uid/login', async (ctx) => {
-    const details = await loadInteraction(provider, ctx, 'login');
+    const details = await loadInteraction(deps.provider, ctx, 'login');
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     const username = typeof body['username'] === 'string' ? body['username'].trim() : '';
     const password = typeof body['password'] === 'string' ? body['password'] : '';
     if (!username || !password) {
       ctx.status = 400;
-      return showLogin(provider, ctx, details, { username, error: 'MISSING' });
+      return showLogin(deps.provider, ctx, details, { username, error: 'MISSING' });
     }
 
-    const result = await verifyPasswordLogin(deps, { username, password, ip: ctx.ip });
+    const origin = requestOrigin(ctx, details.params['client_id']);
+    const result = await verifyPasswordLogin({ queries: deps.queries, limits: deps.limits.password }, { username, password, ip: ctx.ip });
     if (result.status === 'LOCKED') {
-      deps.logger.warn({ event: 'login.locked', ip: ctx.ip }, 'login refused: attempt limit reached');
+      await deps.audit.record('password.locked', origin, result.accountId ?? null);
       ctx.status = 429;
       ctx.set('Retry-After', String(result.retryAfterSeconds));
-      return showLogin(provider, ctx, details, { username, error: 'LOCKED', minutes: minutesToWait(result.retryAfterSeconds) });
+      return showLogin(deps.provider, ctx, details, { username, error: 'LOCKED', minutes: minutesToWait(result.retryAfterSeconds) });
     }
     if (result.status === 'INVALID') {
-      deps.logger.info({ event: 'login.password_failed', ip: ctx.ip }, 'password login failed');
+      // Only a known account is named: a typed username may be a password typed into the wrong field.
+      await deps.audit.record('password.failed', origin, result.accountId ?? null);
       ctx.status = 401;
-      return showLogin(provider, ctx, details, { username, error: 'INVALID' });
+      return showLogin(deps.provider, ctx, details, { username, error: 'INVALID' });
     }
 
-    deps.logger.info({ event: 'login.password_ok', accountId: result.account.id, ip: ctx.ip }, 'password login succeeded');
-    await finishInteraction(provider, ctx, {
-      login: { accountId: result.account.id, acr: ACR_PASSWORD, amr: ['pwd'], remember: true },
+    // A new login replaces whatever an earlier attempt in this interaction left behind.
+    await deps.loginState.clear(details.uid);
+    const next = await startSecondFactor(deps, {
+      uid: details.uid,
+      account: result.account,
+      requestedRank: requestedAcrRank(details.params),
+      passwordAt: Math.floor(deps.clock() / 1000),
     });
+    if (next.next === 'COMPLETE') {
+      return completeLogin(deps, ctx, { uid: details.uid, accountId: result.account.id, method: 'password', origin });
+    }
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${details.uid}`);
   });
 }

@@ -10,8 +10,8 @@ export interface PasswordLoginDeps {
 
 export type PasswordLoginResult =
   | { status: 'OK'; account: Account }
-  | { status: 'INVALID' }
-  | { status: 'LOCKED'; retryAfterSeconds: number };
+  | { status: 'INVALID'; accountId?: string }
+  | { status: 'LOCKED'; retryAfterSeconds: number; accountId?: string };
 
 /**
  * Checks a username and password. Unknown user, wrong password and disabled account all answer INVALID after
@@ -39,7 +39,8 @@ export async function verifyPasswordLogin(
 
   const ipCheck = await deps.limits.ip.fail(input.ip);
   const accountCheck = await deps.limits.account.fail(accountKey);
-  if (accountCheck.status === 'LOCKED') return accountCheck;
-  if (ipCheck.status === 'LOCKED') return ipCheck;
-  return { status: 'INVALID' };
+  const accountId = account?.id;
+  if (accountCheck.status === 'LOCKED') return { ...accountCheck, accountId };
+  if (ipCheck.status === 'LOCKED') return { ...ipCheck, accountId };
+  return { status: 'INVALID', accountId };
 }

@@ -1,0 +1,19 @@
+// The end of the login prompt: every required factor has passed, so the session is created now.
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import { LOGIN_RESULTS, type LoginMethod } from '../oidc/acr.js';
+import type { AuditLog, RequestOrigin } from '../security/audit.js';
+import type { LoginStateStore } from './login-state.js';
+import { finishInteraction } from './load-interaction.js';
+
+/** Finishes the login with the acr and amr of the method used, and records it. */
+export async function completeLogin(
+  deps: { provider: Provider; loginState: LoginStateStore; audit: AuditLog },
+  ctx: Context,
+  login: { uid: string; accountId: string; method: LoginMethod; origin: RequestOrigin },
+): Promise<void> {
+  const { acr, amr } = LOGIN_RESULTS[login.method];
+  await deps.audit.record('login.succeeded', login.origin, login.accountId, { acr, amr });
+  await deps.loginState.clear(login.uid);
+  await finishInteraction(deps.provider, ctx, { login: { accountId: login.accountId, acr, amr: [...amr], remember: true } });
+}

@@ -1,0 +1,65 @@
+// The second-factor step: "Enter the code from your authenticator app".
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { minutesToWait, CODE_FAILURES_PER_LOGIN } from '../../security/attempt-limits.js';
+import { requestOrigin } from '../../security/audit.js';
+import { AppError } from '../../errors.js';
+import { completeLogin } from '../complete-login.js';
+import type { InteractionDeps } from '../deps.js';
+import type { LoginState } from '../login-state.js';
+import { loadInteraction, type InteractionDetails } from '../load-interaction.js';
+import { showLogin } from '../login/routes.js';
+import { verifyTotpLogin } from './verify-totp-login.js';
+
+export type CodeError = 'FORMAT' | 'WRONG' | 'LOCKED';
+
+/** Renders the code page. */
+export async function showCode(ctx: Context, details: InteractionDetails, form: { error?: CodeError; minutes?: number; attemptsLeft?: number } = {}): Promise<void> {
+  await ctx.render('second-factor/code', { title: 'Two-factor authentication', uid: details.uid, ...form });
+}
+
+/** Registers POST /interaction/:uid/totp. */
+export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): void {
+  router.post('/interaction/:uid/totp', async (ctx) => {
+    const details = await loadInteraction(deps.provider, ctx, 'login');
+    const state = await deps.loginState.load(details.uid);
+    if (!state || state.setup) throw new AppError('INTERACTION_EXPIRED');
+    const origin = requestOrigin(ctx, details.params['client_id']);
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+
+    const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.totp, clock: deps.clock }, { accountId: state.accountId, code: body['code'] });
+    switch (result.status) {
+      case 'OK':
+        await deps.audit.record('mfa.totp.accepted', origin, state.accountId);
+        return completeLogin(deps, ctx, { uid: details.uid, accountId: state.accountId, method: 'totp', origin });
+      case 'INVALID_FORMAT':
+        ctx.status = 400;
+        return showCode(ctx, details, { error: 'FORMAT' });
+      case 'NOT_CONNECTED':
+        // Disconnected in another session meanwhile: start this login again.
+        await deps.loginState.clear(details.uid);
+        throw new AppError('INTERACTION_EXPIRED');
+      case 'LOCKED':
+        if (result.justLocked) await deps.audit.record('mfa.totp.locked', origin, state.accountId, { lockSeconds: result.retryAfterSeconds });
+        ctx.status = 429;
+        ctx.set('Retry-After', String(result.retryAfterSeconds));
+        return showCode(ctx, details, { error: 'LOCKED', minutes: minutesToWait(result.retryAfterSeconds) });
+      case 'WRONG':
+        await deps.audit.record('mfa.totp.rejected', origin, state.accountId, { reason: result.reason });
+        return wrongCode(deps, ctx, details, state);
+    }
+  });
+}
+
+async function wrongCode(deps: InteractionDeps, ctx: Context, details: InteractionDetails, state: LoginState): Promise<void> {
+  const failures = state.codeFailures + 1;
+  if (failures >= CODE_FAILURES_PER_LOGIN) {
+    // A handful of wrong codes in one login: the password must be entered again before more guesses.
+    await deps.loginState.clear(details.uid);
+    ctx.status = 401;
+    return showLogin(deps.provider, ctx, details, { error: 'TOO_MANY_CODES' });
+  }
+  await deps.loginState.save(details.uid, { ...state, codeFailures: failures });
+  ctx.status = 401;
+  return showCode(ctx, details, { error: 'WRONG', attemptsLeft: CODE_FAILURES_PER_LOGIN - failures });
+}

@@ -1,0 +1,24 @@
+// After the password (or for a step-up): decide the next step and keep the login's state for it.
+import type { Account } from '../../storage/queries.js';
+import type { Queries } from '../../storage/queries.js';
+import type { LoginStateStore } from '../login-state.js';
+import { planSecondFactor } from './plan-second-factor.js';
+
+export type NextStep = { next: 'COMPLETE' } | { next: 'CONTINUE' };
+
+/** Plans the second factor; returns COMPLETE when the password is enough, else stores the state for the next page. */
+export async function startSecondFactor(
+  deps: { queries: Pick<Queries, 'totp'>; loginState: LoginStateStore },
+  input: { uid: string; account: Account; requestedRank: number; passwordAt: number },
+): Promise<NextStep> {
+  const hasTotp = (await deps.queries.totp.find(input.account.id)) !== undefined;
+  const plan = planSecondFactor({ account: input.account, hasTotp, requestedRank: input.requestedRank });
+  if (plan.kind === 'NONE') return { next: 'COMPLETE' };
+  await deps.loginState.save(input.uid, {
+    accountId: input.account.id,
+    passwordAt: input.passwordAt,
+    codeFailures: 0,
+    ...(plan.kind === 'SETUP' ? { setup: { step: 'install' as const } } : {}),
+  });
+  return { next: 'CONTINUE' };
+}

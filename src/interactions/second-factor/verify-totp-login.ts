@@ -1,0 +1,35 @@
+// The authenticator-app step of a login: the code check, the replay guard and the attempt limit.
+import type { AttemptLimit } from '../../security/attempt-limits.js';
+import { matchTotpStep, normalizeTotpCode, type Clock } from '../../security/totp.js';
+import type { Queries } from '../../storage/queries.js';
+
+export type TotpLoginResult =
+  | { status: 'OK' }
+  | { status: 'INVALID_FORMAT' }
+  | { status: 'WRONG'; reason: 'wrong' | 'replay' }
+  | { status: 'LOCKED'; retryAfterSeconds: number; justLocked: boolean }
+  | { status: 'NOT_CONNECTED' };
+
+/** Checks a code typed at login against the account's authenticator. */
+export async function verifyTotpLogin(
+  deps: { queries: Pick<Queries, 'totp'>; limit: AttemptLimit; clock: Clock },
+  input: { accountId: string; code: unknown },
+): Promise<TotpLoginResult> {
+  // While locked even a right code is refused, so guessing cannot continue behind the lock.
+  const lock = await deps.limit.check(input.accountId);
+  if (lock.status === 'LOCKED') return { status: 'LOCKED', retryAfterSeconds: lock.retryAfterSeconds, justLocked: false };
+  const code = normalizeTotpCode(input.code);
+  if (!code) return { status: 'INVALID_FORMAT' };
+  const totp = await deps.queries.totp.find(input.accountId);
+  if (!totp) return { status: 'NOT_CONNECTED' };
+
+  const step = matchTotpStep(totp.secret, code, deps.clock);
+  // The step is recorded atomically in Postgres: a code (or an older one) is accepted once, on any node.
+  if (step !== undefined && (await deps.queries.totp.acceptStep(input.accountId, step))) {
+    await deps.limit.reset(input.accountId);
+    return { status: 'OK' };
+  }
+  const after = await deps.limit.fail(input.accountId);
+  if (after.status === 'LOCKED') return { status: 'LOCKED', retryAfterSeconds: after.retryAfterSeconds, justLocked: true };
+  return { status: 'WRONG', reason: step === undefined ? 'wrong' : 'replay' };
+}

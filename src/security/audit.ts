@@ -1,0 +1,43 @@
+// Security events: written to the append-only audit_events table and to the log, never with secrets in them.
+import type { Context } from 'koa';
+import type { Logger } from '../logger.js';
+import type { Queries } from '../storage/queries.js';
+
+/** Every security event Twofold records. */
+export const AUDIT_EVENTS = [
+  'login.succeeded',
+  'password.failed',
+  'password.locked',
+  'mfa.totp.accepted',
+  'mfa.totp.rejected',
+  'mfa.totp.locked',
+  'mfa.connected',
+  'mfa.postponed',
+] as const;
+export type AuditEventName = (typeof AUDIT_EVENTS)[number];
+
+/** Where a request came from: address, browser and the client it is signing in to. */
+export interface RequestOrigin {
+  ip: string;
+  userAgent: string | undefined;
+  clientId: string | undefined;
+}
+
+export interface AuditLog {
+  record(event: AuditEventName, origin: RequestOrigin, accountId: string | null, details?: Record<string, unknown>): Promise<void>;
+}
+
+/** Reads the request's origin for the audit log. */
+export function requestOrigin(ctx: Context, clientId?: unknown): RequestOrigin {
+  return { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: typeof clientId === 'string' ? clientId : undefined };
+}
+
+/** Creates the audit log; a failed write fails the request, so no security event goes unrecorded. */
+export function createAuditLog(queries: Pick<Queries, 'auditEvents'>, logger: Logger): AuditLog {
+  return {
+    async record(event, origin, accountId, details = {}) {
+      await queries.auditEvents.record({ event, accountId, ip: origin.ip, userAgent: origin.userAgent ?? null, clientId: origin.clientId ?? null, details });
+      logger.info({ audit: event, accountId, ip: origin.ip, clientId: origin.clientId, ...details }, event);
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// Queries on the audit_events table: security events are appended and listed, never changed (the table refuses it).
+import type { Knex } from 'knex';
+
+export interface NewAuditEvent {
+  event: string;
+  accountId?: string | null | undefined;
+  ip?: string | null | undefined;
+  userAgent?: string | null | undefined;
+  clientId?: string | null | undefined;
+  details?: Record<string, unknown> | undefined;
+}
+
+export interface AuditEvent {
+  id: number;
+  occurredAt: Date;
+  accountId: string | null;
+  event: string;
+  ip: string | null;
+  userAgent: string | null;
+  clientId: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditEventFilter {
+  accountId?: string | undefined;
+  event?: string | undefined;
+  /** Events at or after this moment. */
+  from?: Date | undefined;
+  /** Events before this moment (exclusive). */
+  to?: Date | undefined;
+  /** Page size, 1 to MAX_AUDIT_PAGE. */
+  limit: number;
+  /** Cursor: only events listed after the event with this id (the last id of the previous page). */
+  before?: number | undefined;
+}
+
+interface AuditEventRow {
+  id: string | number | bigint; // bigint: a string from pg
+  occurred_at: Date;
+  account_id: string | null;
+  event: string;
+  ip: string | null;
+  user_agent: string | null;
+  client_id: string | null;
+  details: Record<string, unknown>;
+}
+
+export const MAX_AUDIT_PAGE = 500;
+// Request headers are attacker-chosen: bound what one event can store.
+const MAX_USER_AGENT = 512;
+const MAX_IP = 64;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Creates the audit event queries on `knex`. */
+export function createAuditEventQueries(knex: Knex) {
+  const events = () => knex<AuditEventRow>('audit_events');
+
+  /** Appends one event; the time is the database's. */
+  async function record(input: NewAuditEvent): Promise<void> {
+    await events().insert({
+      event: input.event,
+      account_id: input.accountId ?? null,
+      ip: truncate(input.ip, MAX_IP),
+      user_agent: truncate(input.userAgent, MAX_USER_AGENT),
+      client_id: input.clientId ?? null,
+      details: JSON.stringify(input.details ?? {}) as unknown as Record<string, unknown>,
+    });
+  }
+
+  /** Events matching `filter`, newest first, at most `filter.limit`; page on with `before` = the last id returned. */
+  async function list(filter: AuditEventFilter): Promise<AuditEvent[]> {
+    if (!Number.isInteger(filter.limit) || filter.limit < 1 || filter.limit > MAX_AUDIT_PAGE) {
+      throw new RangeError(`limit must be an integer from 1 to ${MAX_AUDIT_PAGE}, got ${filter.limit}`);
+    }
+    if (filter.before !== undefined && !Number.isSafeInteger(filter.before)) throw new RangeError(`not an event id: ${filter.before}`);
+    if (filter.accountId !== undefined && !UUID.test(filter.accountId)) return [];
+    const query = events().select('*');
+    if (filter.accountId !== undefined) query.where({ account_id: filter.accountId });
+    if (filter.event !== undefined) query.where({ event: filter.event });
+    if (filter.from !== undefined) query.where('occurred_at', '>=', filter.from);
+    if (filter.to !== undefined) query.where('occurred_at', '<', filter.to);
+    // Ordered by time, ties by id. The cursor compares on that same (occurred_at, id) order: ids alone can be
+    // out of time order, as occurred_at is taken when each inserting transaction started.
+    if (filter.before !== undefined) {
+      query.whereRaw('(occurred_at, id) < (select occurred_at, id from ?? where id = ?)', ['audit_events', filter.before]);
+    }
+    const rows = await query.orderBy([{ column: 'occurred_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(filter.limit);
+    return rows.map(toAuditEvent);
+  }
+
+  return { record, list };
+}
+
+export type AuditEventQueries = ReturnType<typeof createAuditEventQueries>;
+
+function truncate(value: string | null | undefined, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  const chars = Array.from(value); // by code point, never splitting a surrogate pair
+  return chars.length > max ? chars.slice(0, max).join('') : value;
+}
+
+function toAuditEvent(row: AuditEventRow): AuditEvent {
+  return {
+    id: Number(row.id),
+    occurredAt: row.occurred_at,
+    accountId: row.account_id,
+    event: row.event,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    clientId: row.client_id,
+    details: row.details,
+  };
+}

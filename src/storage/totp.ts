@@ -1,0 +1,89 @@
+// Queries on the account_totp table: one TOTP secret per account, encrypted at rest, with an atomic replay guard.
+import type { Knex } from 'knex';
+import type { Cipher } from '../security/encryption.js';
+
+export interface TotpCredential {
+  /** The shared secret, decrypted (as given to connect, e.g. base32). */
+  secret: string;
+  /** The last accepted RFC 6238 time step. */
+  lastStep: number;
+  connectedAt: Date;
+  lastUsedAt: Date | null;
+}
+
+interface TotpRow {
+  account_id: string;
+  secret_encrypted: string;
+  last_step: string | number | bigint; // bigint: a string from pg, a BigInt or number from PGlite
+  connected_at: Date;
+  last_used_at: Date | null;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Creates the TOTP queries on `knex`, sealing secrets with `cipher`. */
+export function createTotpQueries(knex: Knex, cipher: Cipher) {
+  const totp = () => knex<TotpRow>('account_totp');
+  // The account id is the encryption context, so a ciphertext copied into another account's row does not
+  // decrypt: someone able to write the table cannot give a victim a secret they know.
+  const context = (accountId: string) => `totp:${accountId}`;
+
+  /** The account's TOTP credential with its secret decrypted; undefined when none is connected. */
+  async function find(accountId: string): Promise<TotpCredential | undefined> {
+    if (!UUID.test(accountId)) return undefined;
+    const row = await totp().where({ account_id: accountId }).first();
+    if (!row) return undefined;
+    return {
+      secret: cipher.decrypt(row.secret_encrypted, context(row.account_id)),
+      lastStep: Number(row.last_step),
+      connectedAt: row.connected_at,
+      lastUsedAt: row.last_used_at,
+    };
+  }
+
+  /** Connects (or replaces) the account's TOTP secret, confirmed by a code of `acceptedStep`, and marks the account as having had a second factor. */
+  async function connect(accountId: string, secret: string, acceptedStep: number): Promise<void> {
+    checkStep(acceptedStep);
+    await knex.transaction(async (trx) => {
+      // First the account row: it must exist, and its row lock orders this against a concurrent usePostponement.
+      const updated = await trx('accounts').where({ id: accountId }).update({ mfa_connected_before: true });
+      if (updated === 0) throw new Error(`no account ${accountId}`);
+      const row = {
+        account_id: accountId,
+        secret_encrypted: cipher.encrypt(secret, context(accountId)),
+        // The step that confirmed the setup counts as used: that code can never sign in afterwards.
+        last_step: acceptedStep,
+        connected_at: trx.fn.now(),
+        last_used_at: trx.fn.now(),
+      };
+      await trx('account_totp').insert(row).onConflict('account_id').merge();
+    });
+  }
+
+  /** Records `step` as used if it is later than the last accepted one; false when it is not (a replayed or older code). */
+  async function acceptStep(accountId: string, step: number): Promise<boolean> {
+    checkStep(step);
+    if (!UUID.test(accountId)) return false;
+    // Why atomic: the check and the write are one statement, so two parallel submissions of one code
+    // cannot both pass (RFC 6238 §5.2: a verifier must not accept the second attempt of a valid OTP).
+    const count = await totp()
+      .where({ account_id: accountId })
+      .andWhere('last_step', '<', step)
+      .update({ last_step: step, last_used_at: knex.fn.now() as unknown as Date });
+    return count > 0;
+  }
+
+  /** Removes the account's TOTP secret; false when there was none. */
+  async function disconnect(accountId: string): Promise<boolean> {
+    if (!UUID.test(accountId)) return false;
+    return (await totp().where({ account_id: accountId }).delete()) > 0;
+  }
+
+  return { find, connect, acceptStep, disconnect };
+}
+
+export type TotpQueries = ReturnType<typeof createTotpQueries>;
+
+function checkStep(step: number): void {
+  if (!Number.isSafeInteger(step) || step < 0) throw new RangeError(`not a TOTP time step: ${step}`);
+}
