@@ -24,7 +24,7 @@ export function userError(message: string, helpCommand?: string): CommandResult 
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 
-/** Every command takes --help (-h): it prints the usage and ignores everything else. */
+/** Every command takes --help (-h): it prints the usage (unknown flags are still refused; positionals are not counted). */
 const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false } } as const;
 
 /** The option values parseArgs gives for `options`, typed from their declaration. */

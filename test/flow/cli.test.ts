@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createCipher } from '../../src/security/encryption.js';
-import { createTestDatabase, openTestDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/database.js';
+import { createTestDatabase, migrationNames, openTestDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/database.js';
 import { runCli, type CliRun } from '../helpers/run-cli.js';
 
 const PASSWORD = 'violet-harbour-lantern-42';
@@ -238,7 +238,8 @@ describe('twofold CLI', function () {
       try {
         const first = await runCli(['migrate'], { env: { ...env(), DATABASE_SCHEMA: schema } });
         expect(first.code, first.stderr).to.equal(0);
-        expect(first.stdout).to.match(/^Ran 3 migrations:\n {2}\d+_accounts\n {2}\d+_clients\n {2}\d+_provider_keys\n$/);
+        const names = migrationNames();
+        expect(first.stdout).to.equal(`Ran ${names.length} migrations:\n${names.map((name) => `  ${name}\n`).join('')}`);
         const second = await runCli(['migrate'], { env: { ...env(), DATABASE_SCHEMA: schema } });
         expect(second.stdout).to.equal('The database is up to date.\n');
         expect((await runCli(['migrate', '--json'], { env: { ...env(), DATABASE_SCHEMA: schema } })).stdout).to.match(/"ran": \[\]/);

@@ -6,6 +6,8 @@ export interface Page {
   status: number;
   html: string;
   headers: Headers;
+  /** Set when following stopped at a location the caller asked to stop at (e.g. the client's redirect_uri). */
+  stoppedAt?: string;
 }
 
 /** Extracts the value of a hidden input from a page. */
@@ -41,7 +43,7 @@ export class Browser {
   }
 
   /** Follows redirects until a page is served or the next location satisfies `stop` (e.g. the client's redirect_uri). */
-  async follow(url: string, init: { method?: string; form?: Record<string, string> } = {}, stop: (location: string) => boolean = () => false): Promise<Page & { stoppedAt?: string }> {
+  async follow(url: string, init: { method?: string; form?: Record<string, string> } = {}, stop: (location: string) => boolean = () => false): Promise<Page> {
     let response = await this.request(url, init);
     let current = url;
     for (let hops = 0; hops < 20; hops++) {
@@ -56,7 +58,7 @@ export class Browser {
   }
 
   /** Submits the form on `page` whose action contains `actionFragment`, with its CSRF token added. */
-  async submit(page: Page, actionFragment: string, fields: Record<string, string>, stop?: (location: string) => boolean): Promise<Page & { stoppedAt?: string }> {
+  async submit(page: Page, actionFragment: string, fields: Record<string, string>, stop?: (location: string) => boolean): Promise<Page> {
     const action = formAction(page.html, actionFragment);
     if (!action) throw new Error(`no form with action *${actionFragment}* on ${page.url} (status ${page.status}):\n${page.html.slice(0, 2000)}`);
     const csrf = hiddenInput(page.html, '_csrf');

@@ -1,6 +1,8 @@
 // A fresh Postgres schema per test suite, migrated, on the real database from DATABASE_URL.
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import os from 'node:os';
+import { migrationsDir } from '../../src/paths.js';
 import type { Knex } from 'knex';
 import { createLogger } from '../../src/logger.js';
 import { openDatabase, pingDatabase, redactDatabaseUrl, type Database } from '../../src/storage/database.js';
@@ -56,4 +58,12 @@ async function dropSchema(database: Database, schema: string): Promise<void> {
   } finally {
     await database.close();
   }
+}
+
+/** The names of every migration in migrations/, in the order they run (without file extensions). */
+export function migrationNames(): string[] {
+  return readdirSync(migrationsDir)
+    .filter((file) => /\.(ts|js)$/.test(file) && !file.endsWith('.d.ts'))
+    .map((file) => file.replace(/\.(ts|js)$/, ''))
+    .sort();
 }

@@ -24,7 +24,8 @@ export async function connectAuthenticator(app: TestApp, accountId: string, secr
 
 /** The base32 secret shown for manual entry on the setup wizard's step 2. */
 export function secretOnPage(html: string): string {
-  const secret = /<input id="key-copy"[^>]*value="([A-Z2-7]+)"/.exec(html)?.[1];
+  const input = /<input[^>]*id="key-copy"[^>]*>/.exec(html)?.[0];
+  const secret = input ? /value="([A-Z2-7]+)"/.exec(input)?.[1] : undefined;
   if (!secret) throw new Error(`no key on the page:\n${html.slice(0, 1500)}`);
   return secret;
 }

@@ -44,12 +44,12 @@ export function isCallback(rp: RelyingParty): (location: string) => boolean {
 }
 
 /** Opens the authorization URL in the browser and returns the login page. */
-export async function openLogin(browser: Browser, rp: RelyingParty, start: AuthorizationStart): Promise<Page & { stoppedAt?: string }> {
+export async function openLogin(browser: Browser, rp: RelyingParty, start: AuthorizationStart): Promise<Page> {
   return browser.follow(start.url, {}, isCallback(rp));
 }
 
 /** Submits username and password on the login page; returns where the browser ends (callback URL or a page). */
-export async function submitPassword(browser: Browser, rp: RelyingParty, page: Page, username: string, password: string): Promise<Page & { stoppedAt?: string }> {
+export async function submitPassword(browser: Browser, rp: RelyingParty, page: Page, username: string, password: string): Promise<Page> {
   return browser.submit(page, '/login', { username, password }, isCallback(rp));
 }
 
