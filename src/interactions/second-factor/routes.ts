@@ -8,7 +8,7 @@ import { completeLogin } from '../complete-login.js';
 import type { InteractionDeps } from '../deps.js';
 import type { LoginState } from '../login-state.js';
 import { loadInteraction, type InteractionDetails } from '../load-interaction.js';
-import { showLogin } from '../login/routes.js';
+import { countWrongCode } from '../count-wrong-code.js';
 import { verifyTotpLogin } from './verify-totp-login.js';
 
 export type CodeError = 'FORMAT' | 'WRONG' | 'LOCKED';
@@ -52,14 +52,8 @@ export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): vo
 }
 
 async function wrongCode(deps: InteractionDeps, ctx: Context, details: InteractionDetails, state: LoginState): Promise<void> {
-  const failures = state.codeFailures + 1;
-  if (failures >= CODE_FAILURES_PER_LOGIN) {
-    // A handful of wrong codes in one login: the password must be entered again before more guesses.
-    await deps.loginState.clear(details.uid);
-    ctx.status = 401;
-    return showLogin(deps.provider, ctx, details, { error: 'TOO_MANY_CODES' });
-  }
-  await deps.loginState.save(details.uid, { ...state, codeFailures: failures });
+  const next = await countWrongCode(deps, ctx, details, state);
+  if (!next) return;
   ctx.status = 401;
-  return showCode(ctx, details, { error: 'WRONG', attemptsLeft: CODE_FAILURES_PER_LOGIN - failures });
+  return showCode(ctx, details, { error: 'WRONG', attemptsLeft: CODE_FAILURES_PER_LOGIN - next.codeFailures });
 }

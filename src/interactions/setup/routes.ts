@@ -5,14 +5,13 @@ import QRCode from 'qrcode';
 import { AppError } from '../../errors.js';
 import { requestedAcrRank } from '../../oidc/acr.js';
 import { normalizeEmail } from '../../account/validate-profile.js';
-import { CODE_FAILURES_PER_LOGIN } from '../../security/attempt-limits.js';
 import { requestOrigin } from '../../security/audit.js';
 import { createTotpSecret, groupSecret, totpUri } from '../../security/totp.js';
 import { completeLogin } from '../complete-login.js';
 import type { InteractionDeps } from '../deps.js';
 import type { LoginState, SetupStep } from '../login-state.js';
 import { loadInteraction, type InteractionDetails } from '../load-interaction.js';
-import { showLogin } from '../login/routes.js';
+import { countWrongCode } from '../count-wrong-code.js';
 import { planSecondFactor } from '../second-factor/plan-second-factor.js';
 import { connectAuthenticator } from './connect-authenticator.js';
 import { postponeSetup } from './postpone-setup.js';
@@ -82,14 +81,8 @@ export function addSetupRoutes(router: Router, deps: InteractionDeps): void {
     }
     ctx.status = 400;
     if (result.status === 'INVALID_FORMAT') return showSetup(deps, ctx, details, state, { error: 'FORMAT' });
-    const failures = state.codeFailures + 1;
-    if (failures >= CODE_FAILURES_PER_LOGIN) {
-      await deps.loginState.clear(details.uid);
-      ctx.status = 401;
-      return showLogin(deps.provider, ctx, details, { error: 'TOO_MANY_CODES' });
-    }
-    await deps.loginState.save(details.uid, { ...state, codeFailures: failures });
-    return showSetup(deps, ctx, details, { ...state, codeFailures: failures }, { error: 'WRONG' });
+    const next = await countWrongCode(deps, ctx, details, state);
+    if (next) return showSetup(deps, ctx, details, next, { error: 'WRONG' });
   });
 
   router.post('/interaction/:uid/setup/confirm', async (ctx) => {
