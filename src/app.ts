@@ -10,11 +10,16 @@ import type { ShortLivedStore } from './storage/short-lived/short-lived-store.js
 import { createProvider } from './oidc/create-provider.js';
 import type { ProviderKeys } from './oidc/signing-keys.js';
 import { createInteractionRouter } from './interactions/router.js';
-import { CODE_LIMITS, createAttemptLimit, PASSWORD_LIMITS } from './security/attempt-limits.js';
+import { CODE_LIMITS, createAttemptLimit, EMAIL_SEND_LIMITS, PASSWORD_LIMITS } from './security/attempt-limits.js';
 import { createAuditLog } from './security/audit.js';
 import { createCipher } from './security/encryption.js';
 import { systemClock, type Clock } from './security/totp.js';
 import { createLoginStateStore } from './interactions/login-state.js';
+import type { InteractionDeps } from './interactions/deps.js';
+import { createAccountRouter } from './account/routes.js';
+import type { Mailer } from './mail/mailer.js';
+import { createOutboxRouter, outboxPageEnabled } from './mail/outbox-routes.js';
+import { createOneTimeCodes } from './security/one-time-code.js';
 import { securityHeaders } from './security/headers.js';
 import { handleErrors } from './http/handle-errors.js';
 import { createHealthRouter, type ReadinessProbe } from './http/health.js';
@@ -33,6 +38,7 @@ export interface AppDeps {
   secretKey: Buffer;
   /** The clock for TOTP; only tests pass another one. */
   clock?: Clock;
+  mailer: Mailer;
 }
 
 /** Builds the whole HTTP application; the returned Provider is a Koa app (use .callback() or .listen()). */
@@ -46,24 +52,32 @@ export function createApp(deps: AppDeps): Provider {
   provider.use(handleErrors(deps.logger));
   provider.use(serveAssets(viewsDir));
   provider.use(createHealthRouter(deps.probes).routes());
-  provider.use(
-    createInteractionRouter({
-      provider,
-      logger: deps.logger,
-      config: deps.config,
-      secureCookies,
-      queries: deps.queries,
-      limits: {
-        password: {
-          account: createAttemptLimit(PASSWORD_LIMITS.account, limitStore),
-          ip: createAttemptLimit(PASSWORD_LIMITS.ip, limitStore),
-        },
-        totp: createAttemptLimit(CODE_LIMITS.totp, limitStore),
+  const services: InteractionDeps = {
+    provider,
+    logger: deps.logger,
+    config: deps.config,
+    issuer: deps.config.issuer,
+    secureCookies,
+    queries: deps.queries,
+    limits: {
+      password: {
+        account: createAttemptLimit(PASSWORD_LIMITS.account, limitStore),
+        ip: createAttemptLimit(PASSWORD_LIMITS.ip, limitStore),
       },
-      loginState: createLoginStateStore(deps.shortLived, createCipher(deps.secretKey, 'login-state'), deps.config.lifetimes.interaction),
-      audit: createAuditLog(deps.queries, deps.logger),
-      clock: deps.clock ?? systemClock,
-    }).routes(),
-  );
+      secondFactor: createAttemptLimit(CODE_LIMITS.secondFactor, limitStore),
+      emailSendAccount: createAttemptLimit(EMAIL_SEND_LIMITS.accountPerMinute, limitStore),
+      emailSendAccountHourly: createAttemptLimit(EMAIL_SEND_LIMITS.accountPerHour, limitStore),
+      emailSendIp: createAttemptLimit(EMAIL_SEND_LIMITS.ip, limitStore),
+    },
+    loginState: createLoginStateStore(deps.shortLived, createCipher(deps.secretKey, 'login-state'), deps.config.lifetimes.interaction),
+    store: deps.shortLived,
+    mailer: deps.mailer,
+    codes: createOneTimeCodes(deps.secretKey),
+    audit: createAuditLog(deps.queries, deps.logger),
+    clock: deps.clock ?? systemClock,
+  };
+  provider.use(createInteractionRouter(services).routes());
+  provider.use(createAccountRouter(services).routes());
+  if (outboxPageEnabled(deps.config)) provider.use(createOutboxRouter({ dataDir: deps.config.dataDir }).routes());
   return provider;
 }

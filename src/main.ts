@@ -6,6 +6,8 @@ import { createApp } from './app.js';
 import { openStorage, type Storage } from './storage/open-storage.js';
 import { loadProviderKeys } from './oidc/signing-keys.js';
 import { resolveSecretKey } from './security/secret-key.js';
+import { createMailer } from './mail/mailer.js';
+import { viewsDir } from './paths.js';
 
 /** Retries `step` until it succeeds: at start-up Postgres may still be coming up. */
 async function untilReady<T>(logger: Logger, what: string, step: () => Promise<T>): Promise<T> {
@@ -28,9 +30,11 @@ async function start(config: Config, logger: Logger): Promise<{ server: Server; 
 
   const postgres = storage.databaseKind === 'embedded' ? `embedded Postgres (PGlite) in ${config.dataDir}/postgres` : 'Postgres (DATABASE_URL)';
   const redis = storage.redis ? 'Redis (REDIS_URL)' : 'in-process store (sessions are lost on restart)';
-  logger.warn({ postgres, redis, issuer: config.issuer }, `BACKENDS: ${postgres} | ${redis}`);
+  const mail = config.smtpUrl ? 'SMTP (SMTP_URL)' : `development outbox in ${config.dataDir}/outbox (also at ${config.issuer}/dev/outbox)`;
+  logger.warn({ postgres, redis, mail, issuer: config.issuer }, `BACKENDS: ${postgres} | ${redis} | ${mail}`);
 
-  const app = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, keys, probes: storage.probes, secretKey: secret.key });
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, dataDir: config.dataDir, logger, viewsDir, issuer: config.issuer });
+  const app = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, keys, probes: storage.probes, secretKey: secret.key, mailer });
   (app as unknown as NodeJS.EventEmitter).on('error', (err: Error & { code?: string }) => {
     // Client disconnects and aborted requests are not server faults.
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED') return;

@@ -7,17 +7,30 @@ import type { AuditLog } from '../security/audit.js';
 import type { Clock } from '../security/totp.js';
 import type { Queries } from '../storage/queries.js';
 import type { LoginStateStore } from './login-state.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { OneTimeCodes } from '../security/one-time-code.js';
+import type { ShortLivedStore } from '../storage/short-lived/short-lived-store.js';
 
 export interface InteractionDeps {
   provider: Provider;
   logger: Logger;
-  config: Pick<Config, 'totpIssuer'>;
+  config: Pick<Config, 'totpIssuer' | 'issuer'>;
+  /** The issuer URL, for links in emails. */
+  issuer: string;
   queries: Queries;
   limits: {
     password: { account: AttemptLimit; ip: AttemptLimit };
-    totp: AttemptLimit;
+    /** Wrong second-factor codes (app or email) per account, across logins. */
+    secondFactor: AttemptLimit;
+    emailSendAccount: AttemptLimit;
+    emailSendAccountHourly: AttemptLimit;
+    emailSendIp: AttemptLimit;
   };
   loginState: LoginStateStore;
+  /** Short-lived state (email codes) in Redis or in-process. */
+  store: ShortLivedStore;
+  mailer: Mailer;
+  codes: OneTimeCodes;
   audit: AuditLog;
   /** The server's clock; replaced only in tests. */
   clock: Clock;

@@ -1,4 +1,4 @@
-// The login journey in flow order: authorize → password → second factor | setup wizard → consent → tokens.
+// The login journey in flow order: authorize → password → second factor (app | email code) | setup wizard → consent.
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import { csrfProtection } from '../security/csrf.js';
@@ -13,6 +13,7 @@ import { addLoginRoutes, showLogin } from './login/routes.js';
 import { addSecondFactorRoutes, showCode } from './second-factor/routes.js';
 import { startSecondFactor } from './second-factor/start-second-factor.js';
 import { addSetupRoutes, showSetup } from './setup/routes.js';
+import { addEmailCodeRoutes, showEmailCode } from './email-code/routes.js';
 import { addConsentRoutes, showConsent } from './consent/routes.js';
 
 /** Creates the router for /interaction/*: every page of the login journey. */
@@ -40,10 +41,12 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     const state = (await deps.loginState.load(details.uid)) ?? (await startStepUp(deps, details));
     if (!state) return showLogin(provider, ctx, details);
     if (state.setup) return showSetup(deps, ctx, details, state);
+    if (state.emailCode) return showEmailCode(ctx, details, state.emailCode.sentTo);
     return showCode(ctx, details);
   });
   addLoginRoutes(router, deps);
   addSecondFactorRoutes(router, deps);
+  addEmailCodeRoutes(router, deps);
   addSetupRoutes(router, deps);
   addConsentRoutes(router, provider);
   return router;

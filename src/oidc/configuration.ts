@@ -2,6 +2,7 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config.js';
 import { ACR_VALUES } from './acr.js';
+import { accountClient } from '../account/account-client.js';
 import { createInteractionPolicy, type PolicyDeps } from './interaction-policy.js';
 import { loadGrantForFirstParty } from './first-party-grant.js';
 import type { ProviderKeys } from './signing-keys.js';
@@ -24,6 +25,8 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     adapter: deps.adapter,
     findAccount: deps.findAccount,
     jwks: deps.keys.jwks,
+    // The only static client: Twofold's own settings pages (every other client lives in Postgres).
+    clients: [accountClient(deps.config.issuer)],
     cookies: {
       keys: deps.keys.cookieKeys,
       long: { httpOnly: true, sameSite: 'lax' },

@@ -30,11 +30,22 @@ export const PASSWORD_LIMITS = {
 } satisfies Record<string, LimitRule>;
 
 /**
- * Second-factor limit: 10 wrong codes within an hour, across logins, lock the account's second factor for
- * 15 minutes. ±1 step keeps three codes valid, so 10 guesses give a 1-in-33,000 chance (NIST SP 800-63B §3.2.2).
+ * Second-factor limit: 10 wrong codes (app or email) within an hour, across logins, lock the account's second
+ * factor for 15 minutes. ±1 step keeps three app codes valid, so 10 guesses give a 1-in-33,000 chance
+ * (NIST SP 800-63B §3.2.2); sending a new email code does not reset the count (§3.1.3.2).
  */
 export const CODE_LIMITS = {
-  totp: { name: 'totp-account', allowed: 10, windowSeconds: 60 * 60, lockSeconds: 15 * 60 },
+  secondFactor: { name: 'second-factor-account', allowed: 10, windowSeconds: 60 * 60, lockSeconds: 15 * 60 },
+} satisfies Record<string, LimitRule>;
+
+/**
+ * Sending back-up codes by email, against mail bombing and cost (ASVS 2.4.1): per account one a minute and five
+ * an hour; per source IP twenty an hour. Only sent mails count.
+ */
+export const EMAIL_SEND_LIMITS = {
+  accountPerMinute: { name: 'email-send-account-minute', allowed: 1, windowSeconds: 60, lockSeconds: 60 },
+  accountPerHour: { name: 'email-send-account-hour', allowed: 5, windowSeconds: 60 * 60, lockSeconds: 60 * 60 },
+  ip: { name: 'email-send-ip', allowed: 20, windowSeconds: 60 * 60, lockSeconds: 60 * 60 },
 } satisfies Record<string, LimitRule>;
 
 /** Wrong codes allowed in one login before it starts again from the password. */

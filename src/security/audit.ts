@@ -11,8 +11,15 @@ export const AUDIT_EVENTS = [
   'mfa.totp.accepted',
   'mfa.totp.rejected',
   'mfa.totp.locked',
+  'mfa.email.sent',
+  'mfa.email.send_failed',
+  'mfa.email.accepted',
+  'mfa.email.rejected',
+  'mfa.email.locked',
   'mfa.connected',
   'mfa.postponed',
+  'mfa.disconnected',
+  'account.email_changed',
 ] as const;
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];
 

@@ -43,6 +43,16 @@ export function matchTotpStep(secret: string, code: string, clock: Clock = syste
   return result.valid && 'timeStep' in result ? result.timeStep : undefined;
 }
 
+/**
+ * For a wrong code: how many minutes the phone's clock seems off, when the code matches a step within ten minutes
+ * of now (never used to accept a code). Undefined when it matches nothing near, or is within the normal window.
+ */
+export function clockOffsetMinutes(secret: string, code: string, clock: Clock = systemClock): number | undefined {
+  const result = verifySync({ secret, token: code, epoch: Math.floor(clock() / 1000), epochTolerance: 10 * 60 });
+  if (!result.valid || !('delta' in result) || Math.abs(result.delta) <= 1) return undefined;
+  return Math.round((result.delta * TOTP_PERIOD_SECONDS) / 60) || Math.sign(result.delta);
+}
+
 /** The code for a moment (tests stand in for the phone with this). */
 export function totpCodeAt(secret: string | Uint8Array, ms: number): string {
   return generateSync({ secret, epoch: Math.floor(ms / 1000) });

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type Provider from 'oidc-provider';
 import { createApp } from '../../src/app.js';
+import { createMailer } from '../../src/mail/mailer.js';
+import { viewsDir } from '../../src/paths.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { loadProviderKeys } from '../../src/oidc/signing-keys.js';
@@ -54,7 +56,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const logger = createLogger(config.logLevel);
   const storage = await openStorage({ config, logger, secretKey: config.secretKey!, mode: 'server' });
   const keys = await loadProviderKeys(storage.queries);
-  const provider = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, keys, probes: storage.probes, secretKey: config.secretKey!, clock: options.clock });
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, dataDir: config.dataDir, logger, viewsDir, issuer: config.issuer, timeoutMs: 2000 });
+  const provider = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, keys, probes: storage.probes, secretKey: config.secretKey!, clock: options.clock, mailer });
   server.on('request', provider.callback());
 
   return {

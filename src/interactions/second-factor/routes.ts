@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { minutesToWait, CODE_FAILURES_PER_LOGIN } from '../../security/attempt-limits.js';
 import { requestOrigin } from '../../security/audit.js';
 import { AppError } from '../../errors.js';
+import { ACR_PASSWORD_EMAIL, acrRank, requestedAcrRank } from '../../oidc/acr.js';
 import { completeLogin } from '../complete-login.js';
 import type { InteractionDeps } from '../deps.js';
 import type { LoginState } from '../login-state.js';
@@ -11,11 +12,16 @@ import { loadInteraction, type InteractionDetails } from '../load-interaction.js
 import { countWrongCode } from '../count-wrong-code.js';
 import { verifyTotpLogin } from './verify-totp-login.js';
 
-export type CodeError = 'FORMAT' | 'WRONG' | 'LOCKED';
+export type CodeError = 'FORMAT' | 'WRONG' | 'LOCKED' | 'NO_EMAIL';
 
-/** Renders the code page. */
-export async function showCode(ctx: Context, details: InteractionDetails, form: { error?: CodeError; minutes?: number; attemptsLeft?: number } = {}): Promise<void> {
-  await ctx.render('second-factor/code', { title: 'Two-factor authentication', uid: details.uid, ...form });
+/** Renders the code page; "Problems with the code" is offered unless the client asks for the app's level. */
+export async function showCode(
+  ctx: Context,
+  details: InteractionDetails,
+  form: { error?: CodeError; minutes?: number; attemptsLeft?: number; clockOffsetMinutes?: number } = {},
+): Promise<void> {
+  const emailAllowed = requestedAcrRank(details.params) <= acrRank(ACR_PASSWORD_EMAIL);
+  await ctx.render('second-factor/code', { title: 'Two-factor authentication', uid: details.uid, emailAllowed, ...form });
 }
 
 /** Registers POST /interaction/:uid/totp. */
@@ -23,11 +29,11 @@ export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): vo
   router.post('/interaction/:uid/totp', async (ctx) => {
     const details = await loadInteraction(deps.provider, ctx, 'login');
     const state = await deps.loginState.load(details.uid);
-    if (!state || state.setup) throw new AppError('INTERACTION_EXPIRED');
+    if (!state || state.setup || state.emailCode) throw new AppError('INTERACTION_EXPIRED');
     const origin = requestOrigin(ctx, details.params['client_id']);
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
 
-    const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.totp, clock: deps.clock }, { accountId: state.accountId, code: body['code'] });
+    const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock }, { accountId: state.accountId, code: body['code'] });
     switch (result.status) {
       case 'OK':
         await deps.audit.record('mfa.totp.accepted', origin, state.accountId);
@@ -46,14 +52,14 @@ export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): vo
         return showCode(ctx, details, { error: 'LOCKED', minutes: minutesToWait(result.retryAfterSeconds) });
       case 'WRONG':
         await deps.audit.record('mfa.totp.rejected', origin, state.accountId, { reason: result.reason });
-        return wrongCode(deps, ctx, details, state);
+        return wrongCode(deps, ctx, details, state, result.clockOffsetMinutes);
     }
   });
 }
 
-async function wrongCode(deps: InteractionDeps, ctx: Context, details: InteractionDetails, state: LoginState): Promise<void> {
+async function wrongCode(deps: InteractionDeps, ctx: Context, details: InteractionDetails, state: LoginState, clockOffsetMinutes?: number): Promise<void> {
   const next = await countWrongCode(deps, ctx, details, state);
   if (!next) return;
   ctx.status = 401;
-  return showCode(ctx, details, { error: 'WRONG', attemptsLeft: CODE_FAILURES_PER_LOGIN - next.codeFailures });
+  return showCode(ctx, details, { error: 'WRONG', attemptsLeft: CODE_FAILURES_PER_LOGIN - next.codeFailures, ...(clockOffsetMinutes ? { clockOffsetMinutes } : {}) });
 }

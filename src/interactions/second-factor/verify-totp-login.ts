@@ -1,12 +1,12 @@
 // The authenticator-app step of a login: the code check, the replay guard and the attempt limit.
 import type { AttemptLimit } from '../../security/attempt-limits.js';
-import { matchTotpStep, normalizeTotpCode, type Clock } from '../../security/totp.js';
+import { clockOffsetMinutes, matchTotpStep, normalizeTotpCode, type Clock } from '../../security/totp.js';
 import type { Queries } from '../../storage/queries.js';
 
 export type TotpLoginResult =
   | { status: 'OK' }
   | { status: 'INVALID_FORMAT' }
-  | { status: 'WRONG'; reason: 'wrong' | 'replay' }
+  | { status: 'WRONG'; reason: 'wrong' | 'replay'; clockOffsetMinutes?: number }
   | { status: 'LOCKED'; retryAfterSeconds: number; justLocked: boolean }
   | { status: 'NOT_CONNECTED' };
 
@@ -31,5 +31,7 @@ export async function verifyTotpLogin(
   }
   const after = await deps.limit.fail(input.accountId);
   if (after.status === 'LOCKED') return { status: 'LOCKED', retryAfterSeconds: after.retryAfterSeconds, justLocked: true };
-  return { status: 'WRONG', reason: step === undefined ? 'wrong' : 'replay' };
+  if (step !== undefined) return { status: 'WRONG', reason: 'replay' };
+  const offset = clockOffsetMinutes(totp.secret, code, deps.clock);
+  return { status: 'WRONG', reason: 'wrong', ...(offset === undefined ? {} : { clockOffsetMinutes: offset }) };
 }

@@ -15,6 +15,7 @@ import { countWrongCode } from '../count-wrong-code.js';
 import { planSecondFactor } from '../second-factor/plan-second-factor.js';
 import { connectAuthenticator } from './connect-authenticator.js';
 import { postponeSetup } from './postpone-setup.js';
+import { sendVerificationLink } from '../../account/email-verification.js';
 
 export const AUTHENTICATOR_APPS = ['Microsoft Authenticator', 'Google Authenticator', 'LastPass Authenticator', 'Duo Mobile', 'Authy'];
 
@@ -100,7 +101,12 @@ export function addSetupRoutes(router: Router, deps: InteractionDeps): void {
       return showSetup(deps, ctx, details, state, { error: 'EMAIL', email: typeof body['email'] === 'string' ? body['email'] : '' });
     }
     const account = await deps.queries.accounts.findById(state.accountId);
-    if (account && account.email !== email) await deps.queries.accounts.updateProfile(state.accountId, { email });
+    const updated = account && account.email !== email ? await deps.queries.accounts.updateProfile(state.accountId, { email }) : account;
+    // The address becomes a back-up only once its owner clicks the link; a failed send is retried from Your settings.
+    if (updated && !updated.emailVerifiedAt) {
+      const sent = await sendVerificationLink({ store: deps.store, mailer: deps.mailer, issuer: deps.issuer }, updated);
+      if (sent === 'FAILED') deps.logger.warn({ accountId: updated.id, event: 'verify_email.send_failed' }, 'could not send the email verification link');
+    }
     return completeLogin(deps, ctx, { uid: details.uid, accountId: state.accountId, method: 'totp', origin });
   });
 

@@ -1,0 +1,154 @@
+// /account/two-factor: status, Disconnect, connecting or switching to a new phone, and confirming it is you.
+import type Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import QRCode from 'qrcode';
+import { AppError } from '../errors.js';
+import { requestOrigin } from '../security/audit.js';
+import { maskEmail } from '../security/one-time-code.js';
+import { createTotpSecret, groupSecret, totpUri } from '../security/totp.js';
+import { connectAuthenticator } from '../interactions/setup/connect-authenticator.js';
+import { verifyTotpLogin } from '../interactions/second-factor/verify-totp-login.js';
+import { sendEmailCode } from '../interactions/email-code/send-email-code.js';
+import { verifyEmailCode } from '../interactions/email-code/verify-email-code.js';
+import { hasRecentSecondFactor, recordSecondFactor } from './signed-in-account.js';
+import { signedInOf, type AccountDeps } from './routes.js';
+
+type Middleware = (ctx: Context, next: Next) => Promise<void>;
+
+// Where "confirm it's you" may send the browser back to: only our own settings pages.
+const RETURN_PATHS = new Set(['/account/two-factor', '/account/two-factor/disconnect', '/account/two-factor/connect', '/account/profile']);
+const returnPathOf = (value: unknown) => (typeof value === 'string' && RETURN_PATHS.has(value) ? value : '/account/two-factor');
+const connectKey = (sessionUid: string) => `connect:${sessionUid}`;
+const reauthLogin = (sessionUid: string) => `account:${sessionUid}`;
+
+/** Registers the two-factor pages on the /account router. */
+export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSignedIn: Middleware): void {
+  const recent = (ctx: Context) => hasRecentSecondFactor(deps.store, signedInOf(ctx), deps.clock());
+  const askToVerify = (ctx: Context, returnTo: string) => redirectTo(ctx, `/account/verify?return=${encodeURIComponent(returnTo)}`);
+
+  router.get('/two-factor', requireSignedIn, async (ctx) => {
+    const { account } = signedInOf(ctx);
+    const totp = await deps.queries.totp.find(account.id);
+    await ctx.render('account/two-factor', {
+      title: 'Two-factor authentication',
+      account,
+      totp: totp ? { connectedAt: totp.connectedAt, lastUsedAt: totp.lastUsedAt } : undefined,
+      notice: typeof ctx.query['email'] === 'string' ? `email-${ctx.query['email']}` : ctx.query['connected'] === '1' ? 'connected' : undefined,
+    });
+  });
+
+  router.get('/two-factor/disconnect', requireSignedIn, async (ctx) => {
+    if (!(await deps.queries.totp.find(signedInOf(ctx).account.id))) return redirectTo(ctx, '/account/two-factor');
+    if (!(await recent(ctx))) return askToVerify(ctx, '/account/two-factor/disconnect');
+    await ctx.render('account/disconnect', { title: 'Disconnect two-factor authentication' });
+  });
+
+  router.post('/two-factor/disconnect', requireSignedIn, async (ctx) => {
+    const signedIn = signedInOf(ctx);
+    // Removing a factor needs a second factor passed minutes ago (ASVS 7.5.1), not just a session.
+    if (!(await recent(ctx))) return askToVerify(ctx, '/account/two-factor/disconnect');
+    const removed = await deps.queries.totp.disconnect(signedIn.account.id);
+    if (removed) {
+      // Signing in with an email code and then disconnecting is account recovery (NIST SP 800-63B §4.2).
+      const recovery = signedIn.amr.includes('email') || (await deps.store.getJson<{ method: string }>(`reauth:${signedIn.sessionUid}`))?.method === 'email';
+      await deps.audit.record('mfa.disconnected', requestOrigin(ctx), signedIn.account.id, { recovery });
+      await deps.mailer.send({ to: signedIn.account.email, template: 'mfa-disconnected', locals: { name: signedIn.account.name, when: new Date(deps.clock()), recovery } });
+    }
+    await ctx.render('account/disconnected', { title: 'Two-factor authentication disconnected', sysadmin: signedIn.account.role === 'sysadmin' });
+  });
+
+  router.get('/two-factor/connect', requireSignedIn, async (ctx) => {
+    const { account, sessionUid } = signedInOf(ctx);
+    const switching = (await deps.queries.totp.find(account.id)) !== undefined;
+    if (switching && !(await recent(ctx))) return askToVerify(ctx, '/account/two-factor/connect');
+    let sealed = await deps.store.getJson<string>(connectKey(sessionUid));
+    if (!sealed) {
+      // The old secret keeps working until this one is verified; then the row is replaced in one statement.
+      sealed = deps.loginState.sealSecret(reauthLogin(sessionUid), account.id, createTotpSecret());
+      await deps.store.setJson(connectKey(sessionUid), sealed, 15 * 60);
+    }
+    await renderConnect(ctx, deps, sealed, switching, ctx.query['error'] === 'wrong' ? 'WRONG' : undefined);
+  });
+
+  router.post('/two-factor/connect', requireSignedIn, async (ctx) => {
+    const { account, sessionUid } = signedInOf(ctx);
+    const switching = (await deps.queries.totp.find(account.id)) !== undefined;
+    if (switching && !(await recent(ctx))) return askToVerify(ctx, '/account/two-factor/connect');
+    const sealed = await deps.store.getJson<string>(connectKey(sessionUid));
+    if (!sealed) throw new AppError('INTERACTION_EXPIRED');
+    const secret = deps.loginState.openSecret(reauthLogin(sessionUid), account.id, sealed);
+    const limit = await deps.limits.secondFactor.check(account.id);
+    if (limit.status === 'LOCKED') throw new AppError('TOO_MANY_REQUESTS');
+    const result = await connectAuthenticator({ queries: deps.queries, clock: deps.clock }, { accountId: account.id, secret, code: (ctx.request.body as Record<string, unknown>)['code'] });
+    if (result.status !== 'CONNECTED') {
+      if (result.status === 'WRONG') await deps.limits.secondFactor.fail(account.id);
+      ctx.status = 400;
+      return renderConnect(ctx, deps, sealed, switching, result.status === 'WRONG' ? 'WRONG' : 'FORMAT');
+    }
+    await deps.store.remove(connectKey(sessionUid));
+    await deps.audit.record('mfa.connected', requestOrigin(ctx), account.id, { switched: switching });
+    await deps.mailer.send({ to: account.email, template: 'mfa-connected', locals: { name: account.name, when: new Date(deps.clock()) } });
+    ctx.status = 303;
+    ctx.redirect('/account/two-factor?connected=1');
+  });
+
+  // "Confirm it's you": a code from the app, or (Problems with the code) one sent by email.
+  router.get('/verify', requireSignedIn, async (ctx) => {
+    await renderVerify(ctx, deps, { returnTo: returnPathOf(ctx.query['return']) });
+  });
+
+  router.post('/verify', requireSignedIn, async (ctx) => {
+    const signedIn = signedInOf(ctx);
+    const body = ctx.request.body as Record<string, unknown>;
+    const returnTo = returnPathOf(body['return']);
+    const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock }, { accountId: signedIn.account.id, code: body['code'] });
+    if (result.status !== 'OK') {
+      ctx.status = result.status === 'LOCKED' ? 429 : 400;
+      return renderVerify(ctx, deps, { returnTo, error: result.status });
+    }
+    await recordSecondFactor(deps.store, signedIn, deps.clock(), 'otp');
+    ctx.status = 303;
+    ctx.redirect(returnTo);
+  });
+
+  router.post('/verify/email-code', requireSignedIn, async (ctx) => {
+    const signedIn = signedInOf(ctx);
+    const returnTo = returnPathOf((ctx.request.body as Record<string, unknown>)['return']);
+    const result = await sendEmailCode(deps, { uid: reauthLogin(signedIn.sessionUid), accountId: signedIn.account.id, ip: ctx.ip });
+    if (result.status !== 'SENT') ctx.status = result.status === 'LIMITED' ? 429 : result.status === 'SEND_FAILED' ? 503 : 400;
+    await renderVerify(ctx, deps, { returnTo, email: result.status === 'SENT' ? maskEmail(result.email) : undefined, error: result.status === 'SENT' ? undefined : result.status });
+  });
+
+  router.post('/verify/email-code/check', requireSignedIn, async (ctx) => {
+    const signedIn = signedInOf(ctx);
+    const body = ctx.request.body as Record<string, unknown>;
+    const returnTo = returnPathOf(body['return']);
+    const result = await verifyEmailCode({ store: deps.store, codes: deps.codes, clock: deps.clock, limit: deps.limits.secondFactor }, { uid: reauthLogin(signedIn.sessionUid), accountId: signedIn.account.id, code: body['code'] });
+    if (result.status !== 'OK') {
+      ctx.status = result.status === 'LOCKED' ? 429 : 400;
+      return renderVerify(ctx, deps, { returnTo, email: maskEmail(signedIn.account.email), error: `EMAIL_${result.status}` });
+    }
+    await recordSecondFactor(deps.store, signedIn, deps.clock(), 'email');
+    ctx.status = 303;
+    ctx.redirect(returnTo);
+  });
+
+}
+
+function redirectTo(ctx: Context, path: string): void {
+  ctx.status = 303;
+  ctx.redirect(path);
+}
+
+async function renderConnect(ctx: Context, deps: AccountDeps, sealed: string, switching: boolean, error?: 'WRONG' | 'FORMAT'): Promise<void> {
+  const { account, sessionUid } = signedInOf(ctx);
+  const secret = deps.loginState.openSecret(reauthLogin(sessionUid), account.id, sealed);
+  const qr = await QRCode.toDataURL(totpUri({ issuer: deps.config.totpIssuer, accountName: account.username, secret }), { errorCorrectionLevel: 'M', margin: 4, width: 264 });
+  await ctx.render('account/connect', { title: switching ? 'Switch to a new phone' : 'Connect your authenticator app', switching, qr, secret, groups: groupSecret(secret), error });
+}
+
+async function renderVerify(ctx: Context, deps: AccountDeps, form: { returnTo: string; email?: string | undefined; error?: string | undefined }): Promise<void> {
+  const { account } = signedInOf(ctx);
+  const hasApp = (await deps.queries.totp.find(account.id)) !== undefined;
+  await ctx.render('account/verify', { title: "Confirm it's you", hasApp, emailAvailable: account.emailVerifiedAt !== null, ...form });
+}

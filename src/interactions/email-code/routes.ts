@@ -1,0 +1,113 @@
+// "Problems with the code": the back-up code by email, its page, and going back to the app.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { AppError } from '../../errors.js';
+import { ACR_PASSWORD_EMAIL, acrRank, requestedAcrRank } from '../../oidc/acr.js';
+import { minutesToWait } from '../../security/attempt-limits.js';
+import { requestOrigin, type RequestOrigin } from '../../security/audit.js';
+import { maskEmail } from '../../security/one-time-code.js';
+import { completeLogin } from '../complete-login.js';
+import type { InteractionDeps } from '../deps.js';
+import { loadInteraction, type InteractionDetails } from '../load-interaction.js';
+import { showCode } from '../second-factor/routes.js';
+import { countWrongCode } from '../count-wrong-code.js';
+import { sendEmailCode } from './send-email-code.js';
+import { verifyEmailCode } from './verify-email-code.js';
+
+export type EmailCodeNotice = 'SENT' | 'FORMAT' | 'WRONG' | 'EXPIRED' | 'LIMITED' | 'SEND_FAILED' | 'LOCKED';
+
+/** Renders the page that asks for the code sent by email. */
+export async function showEmailCode(ctx: Context, details: InteractionDetails, sentTo: string, form: { notice?: EmailCodeNotice; guessesLeft?: number; wait?: string } = {}): Promise<void> {
+  await ctx.render('email-code/code', { title: 'Code sent by email', uid: details.uid, sentTo, ...form });
+}
+
+function describeWait(seconds: number): string {
+  return seconds < 90 ? `${seconds} ${seconds === 1 ? 'second' : 'seconds'}` : `${minutesToWait(seconds)} minutes`;
+}
+
+/** Registers POST /interaction/:uid/email-code (send), /email-code/verify and /email-code/cancel. */
+export function addEmailCodeRoutes(router: Router, deps: InteractionDeps): void {
+  async function loginWithState(ctx: Context) {
+    const details = await loadInteraction(deps.provider, ctx, 'login');
+    const state = await deps.loginState.load(details.uid);
+    if (!state || state.setup) throw new AppError('INTERACTION_EXPIRED');
+    // The email code satisfies loa:2 only; a client asking for the app's level never gets it.
+    if (requestedAcrRank(details.params) > acrRank(ACR_PASSWORD_EMAIL)) throw new AppError('FORBIDDEN');
+    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+    return { details, state, body, origin: requestOrigin(ctx, details.params['client_id']) };
+  }
+
+  router.post('/interaction/:uid/email-code', async (ctx) => {
+    const { details, state, origin } = await loginWithState(ctx);
+    const result = await sendEmailCode(deps, { uid: details.uid, accountId: state.accountId, ip: ctx.ip });
+    switch (result.status) {
+      case 'NO_EMAIL':
+        ctx.status = 400;
+        return showCode(ctx, details, { error: 'NO_EMAIL' });
+      case 'SEND_FAILED':
+        await deps.audit.record('mfa.email.send_failed', origin, state.accountId);
+        ctx.status = 503;
+        return showEmailCode(ctx, details, state.emailCode?.sentTo ?? '', { notice: 'SEND_FAILED' });
+      case 'LIMITED':
+        ctx.status = 429;
+        ctx.set('Retry-After', String(result.retryAfterSeconds));
+        return showEmailCode(ctx, details, state.emailCode?.sentTo ?? '', { notice: 'LIMITED', wait: describeWait(result.retryAfterSeconds) });
+      case 'SENT': {
+        await deps.audit.record('mfa.email.sent', origin, state.accountId);
+        const sentTo = maskEmail(result.email);
+        await deps.loginState.save(details.uid, { ...state, emailCode: { sentTo } });
+        return showEmailCode(ctx, details, sentTo, { notice: 'SENT' });
+      }
+    }
+  });
+
+  router.post('/interaction/:uid/email-code/verify', async (ctx) => {
+    const { details, state, body, origin } = await loginWithState(ctx);
+    if (!state.emailCode) throw new AppError('INTERACTION_EXPIRED');
+    const sentTo = state.emailCode.sentTo;
+    const result = await verifyEmailCode({ store: deps.store, codes: deps.codes, clock: deps.clock, limit: deps.limits.secondFactor }, { uid: details.uid, accountId: state.accountId, code: body['code'] });
+    switch (result.status) {
+      case 'OK':
+        await deps.audit.record('mfa.email.accepted', origin, state.accountId);
+        await notifyBackupCodeUsed(deps, state.accountId, origin);
+        return completeLogin(deps, ctx, { uid: details.uid, accountId: state.accountId, method: 'email', origin });
+      case 'INVALID_FORMAT':
+        ctx.status = 400;
+        return showEmailCode(ctx, details, sentTo, { notice: 'FORMAT' });
+      case 'EXPIRED':
+        ctx.status = 400;
+        return showEmailCode(ctx, details, sentTo, { notice: 'EXPIRED' });
+      case 'LOCKED':
+        if (result.justLocked) await deps.audit.record('mfa.email.locked', origin, state.accountId, { lockSeconds: result.retryAfterSeconds });
+        ctx.status = 429;
+        return showEmailCode(ctx, details, sentTo, { notice: 'LOCKED', wait: describeWait(result.retryAfterSeconds) });
+      case 'WRONG': {
+        await deps.audit.record('mfa.email.rejected', origin, state.accountId);
+        const next = await countWrongCode(deps, ctx, details, state);
+        if (!next) return;
+        ctx.status = 401;
+        return showEmailCode(ctx, details, sentTo, { notice: result.guessesLeft > 0 ? 'WRONG' : 'EXPIRED', guessesLeft: result.guessesLeft });
+      }
+    }
+  });
+
+  router.post('/interaction/:uid/email-code/cancel', async (ctx) => {
+    const { details, state } = await loginWithState(ctx);
+    const { emailCode: _dropped, ...rest } = state;
+    await deps.loginState.save(details.uid, rest);
+    ctx.status = 303;
+    ctx.redirect(`/interaction/${details.uid}`);
+  });
+}
+
+/** Tells the person by email that a back-up code was used; a failure here is logged, not shown. */
+async function notifyBackupCodeUsed(deps: InteractionDeps, accountId: string, origin: RequestOrigin): Promise<void> {
+  const account = await deps.queries.accounts.findById(accountId);
+  if (!account) return;
+  const sent = await deps.mailer.send({
+    to: account.email,
+    template: 'backup-code-used',
+    locals: { name: account.name, when: new Date(deps.clock()), ip: origin.ip, userAgent: origin.userAgent ?? 'unknown' },
+  });
+  if (sent.status !== 'SENT') deps.logger.warn({ accountId, event: 'notify.backup_code_used' }, 'could not send the back-up code notification');
+}
