@@ -16,10 +16,10 @@ export function hiddenInput(html: string, name: string): string | undefined {
   return match?.[1]?.replace(/&amp;/g, '&');
 }
 
-/** Extracts the action of the form whose action contains `fragment`. */
+/** Extracts the action of the form whose action ends with `fragment` (or, failing that, contains it). */
 export function formAction(html: string, fragment: string): string | undefined {
-  const match = new RegExp(`<form[^>]*action="([^"]*${fragment.replace(/[/.]/g, '\\$&')}[^"]*)"`).exec(html);
-  return match?.[1]?.replace(/&amp;/g, '&');
+  const actions = [...html.matchAll(/<form[^>]*action="([^"]*)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&'));
+  return actions.find((action) => action.split('?')[0]!.endsWith(fragment)) ?? actions.find((action) => action.includes(fragment));
 }
 
 export class Browser {
