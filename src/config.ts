@@ -154,6 +154,7 @@ const REQUIRED_IN_PRODUCTION = [
   ['DATABASE_URL', 'the embedded Postgres is for development only'],
   ['REDIS_URL', 'the in-process store is for development only'],
   ['SECRET_KEY', '32 random bytes, e.g. openssl rand -hex 32'],
+  ['SMTP_URL', 'back-up codes and security notices are sent by email; the development outbox is for development only'],
 ] as const;
 
 /** Decodes a 32-byte key given as 64 hex characters or base64/base64url. */

@@ -246,6 +246,7 @@ describe('the server process', function () {
       expect(server.stderr).to.match(/DATABASE_URL: required in production \(the embedded Postgres is for development only\)/);
       expect(server.stderr).to.match(/REDIS_URL: required in production \(the in-process store is for development only\)/);
       expect(server.stderr).to.match(/SECRET_KEY: required in production/);
+      expect(server.stderr).to.match(/SMTP_URL: required in production/);
       expectNoStackTrace(server.stderr);
       expect(server.stdout, 'nothing started').not.to.contain('BACKENDS');
     });

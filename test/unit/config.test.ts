@@ -22,6 +22,7 @@ const PRODUCTION = {
   DATABASE_URL: 'postgres://twofold:pw@db.internal:5432/twofold',
   REDIS_URL: 'rediss://cache.internal:6380',
   SECRET_KEY: 'ab'.repeat(32),
+  SMTP_URL: 'smtp://mail.internal:587',
 };
 
 describe('loadConfig', function () {
@@ -175,18 +176,19 @@ describe('loadConfig', function () {
         'DATABASE_URL: required in production (the embedded Postgres is for development only)',
         'REDIS_URL: required in production (the in-process store is for development only)',
         'SECRET_KEY: required in production (32 random bytes, e.g. openssl rand -hex 32)',
+        'SMTP_URL: required in production (back-up codes and security notices are sent by email; the development outbox is for development only)',
       ]);
     });
 
     it('reports missing production settings together with format errors elsewhere', function () {
       const problems = problemsOf({ NODE_ENV: 'production', PORT: 'abc', REDIS_URL: 'rediss://cache.internal:6380' });
-      expect(problems).to.have.length(3);
+      expect(problems).to.have.length(4);
       expect(problems[0]).to.match(/^PORT: /);
-      expect(problems.slice(1).map((p) => p.split(':')[0])).to.deep.equal(['DATABASE_URL', 'SECRET_KEY']);
+      expect(problems.slice(1).map((p) => p.split(':')[0])).to.deep.equal(['DATABASE_URL', 'SECRET_KEY', 'SMTP_URL']);
     });
 
     it('requires each production setting on its own', function () {
-      for (const key of ['DATABASE_URL', 'REDIS_URL', 'SECRET_KEY'] as const) {
+      for (const key of ['DATABASE_URL', 'REDIS_URL', 'SECRET_KEY', 'SMTP_URL'] as const) {
         const env: NodeJS.ProcessEnv = { ...PRODUCTION };
         delete env[key];
         const problems = problemsOf(env);

@@ -76,6 +76,12 @@ export function addSetupRoutes(router: Router, deps: InteractionDeps): void {
     const result = await connectAuthenticator({ queries: deps.queries, clock: deps.clock }, { accountId: state.accountId, secret, code: body['code'] });
     if (result.status === 'CONNECTED') {
       await deps.audit.record('mfa.connected', origin, state.accountId);
+      // A binding is announced on a separate channel: a first enrolment is protected by the password alone.
+      const account = await deps.queries.accounts.findById(state.accountId);
+      if (account) {
+        const sent = await deps.mailer.send({ to: account.email, template: 'mfa-connected', locals: { name: account.name, when: new Date(deps.clock()) } });
+        if (sent.status !== 'SENT') deps.logger.warn({ accountId: account.id, event: 'notify.mfa_connected' }, 'could not send the connection notice');
+      }
       // The pending secret is dropped from the state: the key and QR code are never shown again.
       await deps.loginState.save(details.uid, { ...state, codeFailures: 0, setup: { step: 'confirm', connected: true } });
       return nextPage(ctx, details.uid);
