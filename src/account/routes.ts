@@ -1,10 +1,8 @@
 // /account: Your settings, Edit profile, back-up email verification and Log out.
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
 import type { Context, Next } from 'koa';
 import { AppError } from '../errors.js';
-import { csrfProtection } from '../security/csrf.js';
-import { noStore } from '../security/headers.js';
+import { formPages } from '../http/form-pages.js';
 import { requestOrigin } from '../security/audit.js';
 import type { InteractionDeps } from '../interactions/deps.js';
 import { accountLoginUrl } from './account-client.js';
@@ -23,17 +21,7 @@ export function signedInOf(ctx: Context): SignedIn {
 /** Creates the router for /account/*. */
 export function createAccountRouter(deps: AccountDeps): Router {
   const router = new Router({ prefix: '/account' });
-  router.use(noStore);
-  router.use(
-    bodyParser({
-      enableTypes: ['form'],
-      formLimit: '16kb',
-      onError: (err) => {
-        throw new AppError((err as { status?: number }).status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST');
-      },
-    }),
-  );
-  router.use(csrfProtection({ secure: deps.secureCookies }));
+  router.use(...formPages({ secure: deps.secureCookies }));
 
   // Only a full Twofold session opens these pages; anyone else is sent to log in, and comes back here.
   const requireSignedIn = async (ctx: Context, next: Next) => {

@@ -1,9 +1,7 @@
 // The login journey in flow order: authorize → password → second factor (app | email code) | setup wizard → consent.
 import Router from '@koa/router';
-import { bodyParser } from '@koa/bodyparser';
-import { csrfProtection } from '../security/csrf.js';
-import { noStore } from '../security/headers.js';
 import { AppError } from '../errors.js';
+import { formPages } from '../http/form-pages.js';
 import { STEP_UP_REASONS } from '../oidc/interaction-policy.js';
 import { requestedAcrRank } from '../oidc/acr.js';
 import type { InteractionDeps } from './deps.js';
@@ -20,18 +18,7 @@ import { addConsentRoutes, showConsent } from './consent/routes.js';
 export function createInteractionRouter(deps: InteractionDeps): Router {
   const { provider } = deps;
   const router = new Router();
-  // Pages with credentials, codes and 2FA keys are never stored by any cache (ASVS 14.3.2).
-  router.use(noStore);
-  router.use(
-    bodyParser({
-      enableTypes: ['form'],
-      formLimit: '16kb',
-      onError: (err) => {
-        throw new AppError((err as { status?: number }).status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST');
-      },
-    }),
-  );
-  router.use(csrfProtection({ secure: deps.secureCookies }));
+  router.use(...formPages({ secure: deps.secureCookies }));
 
   // Which page to show is decided by the policy's current prompt and, within login, by the login's state.
   router.get('/interaction/:uid', async (ctx) => {
