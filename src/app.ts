@@ -17,6 +17,8 @@ import { systemClock, type Clock } from './security/totp.js';
 import { createLoginStateStore } from './interactions/login-state.js';
 import type { InteractionDeps } from './interactions/deps.js';
 import { createAccountRouter } from './account/routes.js';
+import { createAdminRouter } from './admin/routes.js';
+import { ADMIN_SECTIONS } from './admin/sections.js';
 import type { Mailer } from './mail/mailer.js';
 import { createOutboxRouter, outboxPageEnabled } from './mail/outbox-routes.js';
 import { createOneTimeCodes } from './security/one-time-code.js';
@@ -78,6 +80,7 @@ export function createApp(deps: AppDeps): Provider {
   };
   provider.use(createInteractionRouter(services).routes());
   provider.use(createAccountRouter(services).routes());
+  provider.use(createAdminRouter(services, ADMIN_SECTIONS).routes());
   if (outboxPageEnabled(deps.config)) provider.use(createOutboxRouter({ dataDir: deps.config.dataDir }).routes());
   return provider;
 }

@@ -23,7 +23,7 @@ export function accountClient(issuer: string): ClientMetadata {
  * The authorization request that signs someone in for the settings pages. The pages read the Twofold session
  * itself, so the code is never redeemed; PKCE is still sent because every request must carry it.
  */
-export function accountLoginUrl(issuer: string, options: { acrValues?: string; prompt?: string } = {}): string {
+export function accountLoginUrl(issuer: string, options: { acrValues?: string; prompt?: string; returnTo?: 'account' | 'admin' } = {}): string {
   const url = new URL(`${issuer}/auth`);
   url.searchParams.set('client_id', ACCOUNT_CLIENT_ID);
   url.searchParams.set('redirect_uri', `${issuer}/account/callback`);
@@ -33,5 +33,7 @@ export function accountLoginUrl(issuer: string, options: { acrValues?: string; p
   url.searchParams.set('code_challenge_method', 'S256');
   if (options.acrValues) url.searchParams.set('acr_values', options.acrValues);
   if (options.prompt) url.searchParams.set('prompt', options.prompt);
+  // Only names from a fixed list travel in state, so the callback can never be made to redirect elsewhere.
+  url.searchParams.set('state', options.returnTo ?? 'account');
   return url.href;
 }

@@ -37,8 +37,13 @@ export function createAccountRouter(deps: AccountDeps): Router {
   };
 
   // Where the sign-in for these pages comes back: the session now exists, so go to the settings.
-  router.get('/callback', (ctx) => {
-    ctx.redirect('/account');
+  router.get('/callback', async (ctx) => {
+    // A refused sign-in comes back with an error instead of a code: show it rather than start over in a loop.
+    if (typeof ctx.query['error'] === 'string') {
+      ctx.status = 400;
+      return ctx.render('error', { title: 'Error', code: 'OIDC', oidcError: ctx.query['error'], oidcDescription: ctx.query['error_description'] });
+    }
+    ctx.redirect(ctx.query['state'] === 'admin' ? '/admin' : '/account');
   });
 
   router.get('/', requireSignedIn, async (ctx) => {

@@ -19,7 +19,19 @@ export const AUDIT_EVENTS = [
   'mfa.connected',
   'mfa.postponed',
   'mfa.disconnected',
+  'mfa.reset',
   'account.email_changed',
+  'account.created',
+  'account.disabled',
+  'account.enabled',
+  'account.role_changed',
+  'admin.refused',
+  'client.created',
+  'client.updated',
+  'client.deleted',
+  'client.secret_rotated',
+  'client.registered',
+  'initial_access_token.issued',
 ] as const;
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];
 
@@ -31,7 +43,8 @@ export interface RequestOrigin {
 }
 
 export interface AuditLog {
-  record(event: AuditEventName, origin: RequestOrigin, accountId: string | null, details?: Record<string, unknown>): Promise<void>;
+  /** Records an event about `accountId`; `actorId` names the administrator when someone else acted. */
+  record(event: AuditEventName, origin: RequestOrigin, accountId: string | null, details?: Record<string, unknown>, actorId?: string): Promise<void>;
 }
 
 /** Reads the request's origin for the audit log. */
@@ -42,9 +55,9 @@ export function requestOrigin(ctx: Context, clientId?: unknown): RequestOrigin {
 /** Creates the audit log; a failed write fails the request, so no security event goes unrecorded. */
 export function createAuditLog(queries: Pick<Queries, 'auditEvents'>, logger: Logger): AuditLog {
   return {
-    async record(event, origin, accountId, details = {}) {
-      await queries.auditEvents.record({ event, accountId, ip: origin.ip, userAgent: origin.userAgent ?? null, clientId: origin.clientId ?? null, details });
-      logger.info({ audit: event, accountId, ip: origin.ip, clientId: origin.clientId, ...details }, event);
+    async record(event, origin, accountId, details = {}, actorId) {
+      await queries.auditEvents.record({ event, accountId, ip: origin.ip, userAgent: origin.userAgent ?? null, clientId: origin.clientId ?? null, actorId: actorId ?? null, details });
+      logger.info({ audit: event, accountId, actorId, ip: origin.ip, clientId: origin.clientId, ...details }, event);
     },
   };
 }

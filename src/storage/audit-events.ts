@@ -7,6 +7,8 @@ export interface NewAuditEvent {
   ip?: string | null | undefined;
   userAgent?: string | null | undefined;
   clientId?: string | null | undefined;
+  /** The account that did it, when someone acted on another account (an administrator). */
+  actorId?: string | null | undefined;
   details?: Record<string, unknown> | undefined;
 }
 
@@ -18,6 +20,7 @@ export interface AuditEvent {
   ip: string | null;
   userAgent: string | null;
   clientId: string | null;
+  actorId: string | null;
   details: Record<string, unknown>;
 }
 
@@ -42,6 +45,7 @@ interface AuditEventRow {
   ip: string | null;
   user_agent: string | null;
   client_id: string | null;
+  actor_id: string | null;
   details: Record<string, unknown>;
 }
 
@@ -63,6 +67,7 @@ export function createAuditEventQueries(knex: Knex) {
       ip: truncate(input.ip, MAX_IP),
       user_agent: truncate(input.userAgent, MAX_USER_AGENT),
       client_id: input.clientId ?? null,
+      actor_id: input.actorId ?? null,
       details: JSON.stringify(input.details ?? {}) as unknown as Record<string, unknown>,
     });
   }
@@ -108,6 +113,7 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
     ip: row.ip,
     userAgent: row.user_agent,
     clientId: row.client_id,
+    actorId: row.actor_id ?? null,
     details: row.details,
   };
 }
