@@ -6,6 +6,7 @@ import { createClient, createUser, startTestApp, type TestApp } from '../helpers
 import { codeFor, connectAuthenticator, TestClock } from '../helpers/phone.js';
 import { discoverClient, isCallback, openLogin, startAuthorization, submitPassword, type AuthorizationStart, type RelyingParty } from '../helpers/relying-party.js';
 import { createTotpSecret } from '../../src/security/totp.js';
+import { listOutbox } from '../../src/mail/outbox.js';
 
 const PASSWORD = 'sysadmin password 1';
 
@@ -143,6 +144,9 @@ describe('logging in with two-factor authentication', function () {
     expect(locked.html).to.match(/locked; try again in 1[45] minutes/);
     const events = await app.queries.auditEvents.list({ accountId: account.id, event: 'mfa.totp.locked', limit: 5 });
     expect(events).to.have.length(1);
+    // The owner is told (no SMTP_URL here, so the development outbox holds the mail).
+    const notices = (await listOutbox(app.config.dataDir)).filter((m) => m.to === 'hal@example.com');
+    expect(notices.map((m) => m.text).join('\n')).to.match(/locked/i);
   });
 
   it('runs the whole login again, code included, for prompt=login', async function () {

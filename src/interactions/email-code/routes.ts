@@ -11,6 +11,7 @@ import type { InteractionDeps } from '../deps.js';
 import { loadInteraction, type InteractionDetails } from '../load-interaction.js';
 import { showCode } from '../second-factor/routes.js';
 import { countWrongCode } from '../count-wrong-code.js';
+import { notifyLockout } from '../notify-lockout.js';
 import { sendEmailCode } from './send-email-code.js';
 import { verifyEmailCode } from './verify-email-code.js';
 
@@ -78,7 +79,10 @@ export function addEmailCodeRoutes(router: Router, deps: InteractionDeps): void 
         ctx.status = 400;
         return showEmailCode(ctx, details, sentTo, { notice: 'EXPIRED' });
       case 'LOCKED':
-        if (result.justLocked) await deps.audit.record('mfa.email.locked', origin, state.accountId, { lockSeconds: result.retryAfterSeconds });
+        if (result.justLocked) {
+          await deps.audit.record('mfa.email.locked', origin, state.accountId, { lockSeconds: result.retryAfterSeconds });
+          await notifyLockout(deps, state.accountId, result.retryAfterSeconds);
+        }
         ctx.status = 429;
         return showEmailCode(ctx, details, sentTo, { notice: 'LOCKED', wait: describeWait(result.retryAfterSeconds) });
       case 'WRONG': {

@@ -10,6 +10,7 @@ import type { InteractionDeps } from '../deps.js';
 import type { LoginState } from '../login-state.js';
 import { loadInteraction, type InteractionDetails } from '../load-interaction.js';
 import { countWrongCode } from '../count-wrong-code.js';
+import { notifyLockout } from '../notify-lockout.js';
 import { verifyTotpLogin } from './verify-totp-login.js';
 
 export type CodeError = 'FORMAT' | 'WRONG' | 'LOCKED' | 'NO_EMAIL';
@@ -46,7 +47,10 @@ export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): vo
         await deps.loginState.clear(details.uid);
         throw new AppError('INTERACTION_EXPIRED');
       case 'LOCKED':
-        if (result.justLocked) await deps.audit.record('mfa.totp.locked', origin, state.accountId, { lockSeconds: result.retryAfterSeconds });
+        if (result.justLocked) {
+          await deps.audit.record('mfa.totp.locked', origin, state.accountId, { lockSeconds: result.retryAfterSeconds });
+          await notifyLockout(deps, state.accountId, result.retryAfterSeconds);
+        }
         ctx.status = 429;
         ctx.set('Retry-After', String(result.retryAfterSeconds));
         return showCode(ctx, details, { error: 'LOCKED', minutes: minutesToWait(result.retryAfterSeconds) });
