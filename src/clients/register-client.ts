@@ -1,8 +1,8 @@
-// Registers, lists and changes OIDC clients; used by the CLI (and the admin console).
+// Registers OIDC clients and rotates their secrets; used by the CLI and the admin console.
 import { randomBytes } from 'node:crypto';
 import type { ClientMetadata } from 'oidc-provider';
 import type { Queries } from '../storage/queries.js';
-import { validateClientInput, type ClientInput } from './client-input.js';
+import { INFO_URI_FIELDS, validateClientInput, type ClientInput } from './client-input.js';
 
 export interface ClientDeps {
   queries: Pick<Queries, 'clients'>;
@@ -10,6 +10,9 @@ export interface ClientDeps {
   validateMetadata: (metadata: ClientMetadata) => Promise<void>;
   production: boolean;
 }
+
+/** Tells the server's client cache that a client changed (the admin console; the CLI runs without one). */
+export type InvalidateClient = (clientId: string) => void;
 
 export type RegisterResult =
   | { status: 'CREATED'; clientId: string; clientSecret: string | undefined }
@@ -32,6 +35,7 @@ export function buildClientMetadata(clientId: string, input: ClientInput): Clien
     scope: input.scope,
     token_endpoint_auth_method: input.public ? 'none' : input.authMethod,
     application_type: 'web',
+    ...Object.fromEntries(INFO_URI_FIELDS.flatMap((field) => (input.infoUris?.[field] ? [[field, input.infoUris[field]]] : []))),
   };
 }
 
@@ -55,11 +59,16 @@ export async function registerClient(deps: ClientDeps, input: ClientInput): Prom
 }
 
 /** Replaces a confidential client's secret; the new one is returned once. */
-export async function rotateClientSecret(deps: Pick<ClientDeps, 'queries'>, clientId: string): Promise<{ status: 'ROTATED'; clientSecret: string } | { status: 'NOT_FOUND' } | { status: 'PUBLIC_CLIENT' }> {
+export async function rotateClientSecret(
+  deps: Pick<ClientDeps, 'queries'> & { invalidate?: InvalidateClient },
+  clientId: string,
+): Promise<{ status: 'ROTATED'; clientSecret: string } | { status: 'NOT_FOUND' } | { status: 'PUBLIC_CLIENT' }> {
   const client = await deps.queries.clients.findById(clientId);
   if (!client) return { status: 'NOT_FOUND' };
   if (client.metadata['token_endpoint_auth_method'] === 'none') return { status: 'PUBLIC_CLIENT' };
   const clientSecret = generateClientSecret();
   await deps.queries.clients.setSecret(clientId, clientSecret);
+  // The old secret must stop working now, not when the cached copy expires.
+  deps.invalidate?.(clientId);
   return { status: 'ROTATED', clientSecret };
 }

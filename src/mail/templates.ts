@@ -16,6 +16,8 @@ export interface MailLocals {
   'mfa-disconnected': { name: string; when: Date; recovery: boolean };
   /** The account's address changed (sent to the old address, and the new one if the caller wishes). */
   'email-changed': { name: string; oldEmail: string; newEmail: string };
+  /** An administrator removed the account's authenticator app; `reason` is theirs, shown to the person. */
+  'mfa-reset': { name: string; reason: string; when: Date };
   /** Too many wrong second-factor codes: the second factor is locked for `minutes`. */
   'second-factor-locked': { name: string; minutes: number };
 }
@@ -27,7 +29,8 @@ export type MailTemplate =
   | 'mfa-connected'
   | 'mfa-disconnected'
   | 'email-changed'
-  | 'second-factor-locked';
+  | 'second-factor-locked'
+  | 'mfa-reset';
 
 // Written out so that a template missing from either MailTemplate or MailLocals fails to compile.
 const TEMPLATES: { [T in MailTemplate]: keyof MailLocals extends MailTemplate ? T : never } = {
@@ -38,6 +41,7 @@ const TEMPLATES: { [T in MailTemplate]: keyof MailLocals extends MailTemplate ? 
   'mfa-disconnected': 'mfa-disconnected',
   'email-changed': 'email-changed',
   'second-factor-locked': 'second-factor-locked',
+  'mfa-reset': 'mfa-reset',
 };
 
 /** Every template, in the order of MailTemplate. */

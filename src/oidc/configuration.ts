@@ -5,6 +5,7 @@ import { ACR_VALUES } from './acr.js';
 import { accountClient } from '../account/account-client.js';
 import { createInteractionPolicy, type PolicyDeps } from './interaction-policy.js';
 import { loadGrantForFirstParty } from './first-party-grant.js';
+import { registrationFeatures } from './registration.js';
 import type { ProviderKeys } from './signing-keys.js';
 
 export interface ConfigurationDeps {
@@ -81,6 +82,8 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
         logoutSource: deps.logoutSource,
         postLogoutSuccessSource: deps.postLogoutSuccessSource,
       },
+      // RFC 7591/7592 at /reg, behind single-use initial access tokens; clients are stored in Postgres.
+      ...registrationFeatures(),
     },
     ttl: {
       AccessToken: lifetimes.accessToken,

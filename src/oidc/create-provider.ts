@@ -8,7 +8,11 @@ import { createOidcAdapter } from '../storage/oidc-adapter.js';
 import { isStoreUnavailable } from '../storage/store-unavailable.js';
 import { markStoreUnavailable } from '../http/handle-errors.js';
 import { buildConfiguration } from './configuration.js';
+import { createAuditLog, requestOrigin, type AuditEventName, type AuditLog } from '../security/audit.js';
 import { createClientFinder } from './find-client.js';
+import { attachClientCache, createClientCache } from './client-cache.js';
+import { createClientWriter } from './write-client.js';
+import { handleRegistrationEvents } from './registration.js';
 import { createFindAccount } from './find-account.js';
 import type { ProviderKeys } from './signing-keys.js';
 
@@ -28,10 +32,15 @@ export function createProvider(deps: ProviderDeps): Provider {
     await (ctx as unknown as { render(view: string, locals: object): Promise<void> }).render(view, locals);
   };
 
+  // Clients live in Postgres; oidc-provider looks one up on nearly every request, so through a short cache.
+  const clientCache = createClientCache(createClientFinder(deps.queries));
   const configuration = buildConfiguration({
     config: deps.config,
     keys: deps.keys,
-    adapter: createOidcAdapter(deps.shortLived, { clientFinder: createClientFinder(deps.queries) }),
+    adapter: createOidcAdapter(deps.shortLived, {
+      clientFinder: clientCache.find,
+      clientWriter: createClientWriter({ queries: deps.queries, store: deps.shortLived, cache: clientCache }),
+    }),
     findAccount: createFindAccount(deps.queries),
     policy: { hasTotp: async (accountId) => (await deps.queries.totp.find(accountId)) !== undefined },
     async renderError(ctx, out, error) {
@@ -54,6 +63,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   });
 
   const provider = new Provider(deps.config.issuer, configuration);
+  attachClientCache(provider, clientCache);
+  handleRegistrationEvents(provider, { audit: createAuditLog(deps.queries, deps.logger), logger: deps.logger });
   provider.proxy = deps.config.trustProxy;
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {
@@ -73,8 +84,40 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.on('revocation.error', logRefusal('revocation.error'));
   provider.on('end_session.error', logRefusal('end_session.error'));
   provider.on('userinfo.error', logRefusal('userinfo.error'));
+  recordClientRefusals(provider, createAuditLog(deps.queries, deps.logger), deps.logger);
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     deps.logger.debug({ event: 'grant.success', client: ctx.oidc.client?.clientId }, 'tokens issued');
   });
   return provider;
+}
+
+type RefusedError = Error & { error?: string; error_description?: string; error_detail?: string };
+// Client-chosen text (a claimed client_id, an error detail) is bounded before it is stored.
+const clip = (value: unknown, max: number) => (typeof value === 'string' ? Array.from(value).slice(0, max).join('') : undefined);
+
+/**
+ * Puts failed authorisations of clients into the audit record (requirement 60, ASVS 16.3.2): a dynamic registration
+ * refused (e.g. without a valid initial access token) and failed client authentication at the token, introspection
+ * and revocation endpoints. Only the error code and the library's reason are kept, never the presented token,
+ * secret or assertion (requirement 62).
+ */
+function recordClientRefusals(provider: Provider, audit: AuditLog, logger: Logger): void {
+  // Provider events are not awaited: a failed write cannot fail the response any more, so it is logged instead.
+  const record = (event: AuditEventName, ctx: KoaContextWithOIDC, clientId: string | undefined, details: Record<string, unknown>) => {
+    audit.record(event, requestOrigin(ctx, clientId), null, details).catch((err: unknown) => {
+      logger.error({ err, audit: event }, 'audit event not recorded');
+    });
+  };
+  provider.on('registration_create.error', (ctx: KoaContextWithOIDC, err: RefusedError) => {
+    record('registration.refused', ctx, undefined, { error: err.error ?? 'invalid_request', reason: clip(err.error_detail ?? err.error_description, 200) });
+  });
+  const clientAuthFailed = (endpoint: string) => (ctx: KoaContextWithOIDC, err: RefusedError) => {
+    if (err.error !== 'invalid_client') return;
+    const known = ctx.oidc?.client?.clientId;
+    const claimed = clip(ctx.oidc?.params?.['client_id'], 128);
+    record('client.auth_failed', ctx, known ?? claimed, { endpoint, clientKnown: known !== undefined, reason: clip(err.error_detail, 200) });
+  };
+  provider.on('grant.error', clientAuthFailed('token'));
+  provider.on('introspection.error', clientAuthFailed('introspection'));
+  provider.on('revocation.error', clientAuthFailed('revocation'));
 }

@@ -10,7 +10,8 @@ export function createClientFinder(queries: Pick<Queries, 'clients'>): (clientId
     return {
       ...record.metadata,
       client_id: record.clientId,
-      client_name: record.name,
+      // A dynamically registered client may have no name; an empty client_name would not be valid metadata.
+      ...(record.name ? { client_name: record.name } : {}),
       first_party: record.firstParty,
       ...(record.clientSecret ? { client_secret: record.clientSecret } : {}),
     } as ClientMetadata;

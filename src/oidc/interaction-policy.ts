@@ -32,6 +32,15 @@ export function createInteractionPolicy(deps: PolicyDeps): interactionPolicy.Pro
     }),
   );
 
+  // A session whose account was disabled (findAccount no longer finds it) is not reused: log in again, which a
+  // disabled account cannot. Without this the request went on to consent with no grant and failed with a 500.
+  login.checks.add(
+    new Check('account_unavailable', 'the account of the session can no longer sign in', 'login_required', (ctx: KoaContextWithOIDC) => {
+      const { oidc } = ctx;
+      return oidc.session?.accountId && !oidc.account ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+
   // A password-only session of an account that has since connected an authenticator must use it.
   login.checks.add(
     new Check('second_factor_enrolled', 'the account uses two-factor authentication', 'login_required', async (ctx: KoaContextWithOIDC) => {

@@ -26,6 +26,9 @@ export interface NewClient {
   firstParty: boolean;
 }
 
+/** What an update may change: everything but the client_id and the secret (see setSecret). */
+export type ClientChanges = Omit<NewClient, 'clientId' | 'clientSecret'>;
+
 interface ClientRow {
   client_id: string;
   name: string;
@@ -78,6 +81,20 @@ export function createClientQueries(knex: Knex, cipher: Cipher) {
     return (await clients().where({ client_id: clientId }).delete()) > 0;
   }
 
+  /** Replaces a client's name, metadata and first-party flag (the secret is kept); false when there is no such client. */
+  async function update(clientId: string, changes: ClientChanges): Promise<boolean> {
+    const { client_secret: _ignored, ...metadata } = changes.metadata;
+    const count = await clients()
+      .where({ client_id: clientId })
+      .update({
+        name: changes.name,
+        metadata: JSON.stringify(metadata) as unknown as ClientMetadata,
+        first_party: changes.firstParty,
+        updated_at: knex.fn.now() as unknown as Date,
+      });
+    return count > 0;
+  }
+
   /** Replaces a client's secret (stored encrypted); false when there is no such client. */
   async function setSecret(clientId: string, secret: string): Promise<boolean> {
     const count = await clients()
@@ -99,7 +116,7 @@ export function createClientQueries(knex: Knex, cipher: Cipher) {
     return client;
   }
 
-  return { create, findById, list, remove, setSecret };
+  return { create, findById, list, remove, setSecret, update };
 }
 
 export type ClientQueries = ReturnType<typeof createClientQueries>;

@@ -1,14 +1,22 @@
 // The oidc-provider adapter: every model on the short-lived store, except clients, which can come from Postgres.
+import { createHash } from 'node:crypto';
 import { errors, type Adapter, type AdapterConstructor, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
 import type { ModelPayload, ShortLivedStore } from './short-lived/short-lived-store.js';
 
 /** Looks a client up by client_id in its own storage (Postgres). */
 export type ClientFinder = (id: string) => Promise<ClientMetadata | undefined>;
 
+/** Stores and deletes clients in their own storage (dynamic registration, RFC 7591/7592). */
+export interface ClientWriter {
+  upsert(id: string, metadata: ClientMetadata): Promise<void>;
+  destroy(id: string): Promise<void>;
+}
+
 /** Options of createOidcAdapter. */
 export interface OidcAdapterOptions {
-  /** When given, the Client model reads from it and refuses writes. */
+  /** When given, the Client model reads from it, and refuses writes unless a clientWriter is given too. */
   clientFinder?: ClientFinder | undefined;
+  clientWriter?: ClientWriter | undefined;
 }
 
 // Models whose entries are indexed by grantId, so revoking a grant removes them (oidc-provider's own list).
@@ -25,8 +33,16 @@ const CONSUMABLE_LABELS: Readonly<Record<string, string>> = {
   PreAuthorizedCode: 'pre-authorized code',
 };
 
+// Bearer credentials that are looked up only by their value: they are stored under a SHA-256 of it, without the
+// value (jti) in the payload, so a copy of Redis (a backup, a replica, a dump) gives no working token.
+const HASHED = new Set(['InitialAccessToken', 'RegistrationAccessToken']);
+
 function toAdapterPayload(payload: ModelPayload | undefined): AdapterPayload | undefined {
   return payload === undefined ? undefined : { ...payload };
+}
+
+function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
 }
 
 function refuseClientWrite(): never {
@@ -35,30 +51,45 @@ function refuseClientWrite(): never {
 
 /** Creates the Adapter class to give oidc-provider as `adapter`, one instance per model name. */
 export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOptions = {}): AdapterConstructor {
-  const { clientFinder } = options;
+  const { clientFinder, clientWriter } = options;
 
   return class ShortLivedAdapter implements Adapter {
     readonly name: string;
     readonly #clientsFromFinder: boolean;
+    readonly #hashed: boolean;
 
     constructor(name: string) {
       this.name = name;
       this.#clientsFromFinder = name === 'Client' && clientFinder !== undefined;
+      this.#hashed = HASHED.has(name);
+    }
+
+    /** The id an entry is stored under: the id itself, or its hash for the bearer credentials above. */
+    #key(id: string): string {
+      return this.#hashed ? sha256(id) : id;
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-      if (this.#clientsFromFinder) refuseClientWrite();
-      await store.upsertModel(this.name, id, payload, {
+      if (this.#clientsFromFinder) {
+        if (!clientWriter) refuseClientWrite();
+        return clientWriter.upsert(id, payload as ClientMetadata);
+      }
+      const { jti: _value, ...withoutValue } = payload;
+      await store.upsertModel(this.name, this.#key(id), this.#hashed ? withoutValue : payload, {
         expiresIn,
         grantId: GRANTABLE.has(this.name) ? payload.grantId : undefined,
         uid: this.name === 'Session' ? payload.uid : undefined,
         userCode: payload.userCode,
+        // Deleting a client revokes its grants (and so every token issued under them) through this index.
+        clientId: this.name === 'Grant' ? payload.clientId : undefined,
       });
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.#clientsFromFinder && clientFinder) return clientFinder(id);
-      return toAdapterPayload(await store.findModel(this.name, id));
+      const payload = toAdapterPayload(await store.findModel(this.name, this.#key(id)));
+      // The presented value is the jti: give it back, as oidc-provider expects it in the payload.
+      return payload && this.#hashed ? { ...payload, jti: id } : payload;
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -72,8 +103,10 @@ export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOp
     async consume(id: string): Promise<void> {
       // Atomic in the store so that two concurrent redemptions of one authorization code or refresh token
       // cannot both pass oidc-provider's "already consumed?" check: the loser is refused here (replay).
-      const result = await store.consumeModel(this.name, id);
+      const result = await store.consumeModel(this.name, this.#key(id));
       if (result === 'consumed') return;
+      // Consumed by the registration policy: of two registrations racing with one token, only one gets a client.
+      if (this.name === 'InitialAccessToken') throw new errors.InvalidToken('initial access token already used');
       const label = CONSUMABLE_LABELS[this.name];
       if (label === undefined) {
         // PushedAuthorizationRequest, consumed at the authorization endpoint: a request_uri is single use.
@@ -90,8 +123,11 @@ export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOp
     }
 
     async destroy(id: string): Promise<void> {
-      if (this.#clientsFromFinder) refuseClientWrite();
-      await store.destroyModel(this.name, id);
+      if (this.#clientsFromFinder) {
+        if (!clientWriter) refuseClientWrite();
+        return clientWriter.destroy(id);
+      }
+      await store.destroyModel(this.name, this.#key(id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

@@ -216,6 +216,71 @@ function contract(factory: BackendFactory): void {
       });
     });
 
+    describe('revokeByClientId', () => {
+      const grantOf = async (clientId: string, expiresIn = 600) => {
+        const grantId = id();
+        await store.upsertModel('Grant', grantId, { clientId }, { expiresIn, clientId });
+        const [access, refresh] = [id(), id()];
+        await store.upsertModel('AccessToken', access, { grantId }, { expiresIn: 60, grantId });
+        await store.upsertModel('RefreshToken', refresh, { grantId }, { expiresIn, grantId });
+        return { grantId, access, refresh };
+      };
+      const gone = async (grant: { grantId: string; access: string; refresh: string }) =>
+        (await store.findModel('Grant', grant.grantId)) === undefined
+        && (await store.findModel('AccessToken', grant.access)) === undefined
+        && (await store.findModel('RefreshToken', grant.refresh)) === undefined;
+
+      it("revokes every grant of the client with its tokens, and only that client's", async () => {
+        const [client, other] = [id(), id()];
+        const [first, second, others] = [await grantOf(client), await grantOf(client), await grantOf(other)];
+        const loose = id();
+        await store.upsertModel('Grant', loose, { clientId: client }, { expiresIn: 60 });
+
+        expect(await store.revokeByClientId(client)).to.equal(2);
+        expect(await gone(first)).to.equal(true);
+        expect(await gone(second)).to.equal(true);
+        expect(await gone(others)).to.equal(false);
+        expect(await store.findModel('AccessToken', others.access)).to.deep.equal({ grantId: others.grantId });
+        expect(await store.findModel('Grant', loose)).to.deep.equal({ clientId: client }, 'not indexed: not revoked');
+        expect(await store.revokeByClientId(client)).to.equal(0);
+        expect(await store.revokeByClientId(other)).to.equal(1);
+      });
+
+      it('keeps the client index alive as long as its longest-lived grant', async () => {
+        const client = id();
+        await grantOf(client, 1);
+        const long = await grantOf(client, 600);
+        await grantOf(client, 1);
+        await backend.advance(1.3);
+        expect(await store.revokeByClientId(client)).to.equal(1);
+        expect(await gone(long)).to.equal(true);
+      });
+
+      it('forgets a destroyed grant, and a grant re-saved for another client', async () => {
+        const [client, other] = [id(), id()];
+        const destroyed = await grantOf(client);
+        await store.destroyModel('Grant', destroyed.grantId);
+        const moved = await grantOf(client);
+        await store.upsertModel('Grant', moved.grantId, { clientId: other }, { expiresIn: 600, clientId: other });
+        expect(await store.revokeByClientId(client)).to.equal(0);
+        expect(await store.findModel('AccessToken', destroyed.access)).to.deep.equal({ grantId: destroyed.grantId }, 'tokens of a grant not revoked stay');
+        expect(await store.revokeByClientId(other)).to.equal(1);
+        expect(await gone(moved)).to.equal(true);
+      });
+
+      it('misses no grant saved while a revocation runs: each is revoked then, or indexed for the next one', async () => {
+        const client = id();
+        const handles = [store, await backend.sibling(), await backend.sibling()];
+        const grantIds = Array.from({ length: 30 }, () => id());
+        const saves = grantIds.map((grantId, i) =>
+          handles[i % handles.length]!.upsertModel('Grant', grantId, { clientId: client }, { expiresIn: 600, clientId: client }));
+        const [first] = await Promise.all([handles[1]!.revokeByClientId(client), ...saves]);
+        const second = await store.revokeByClientId(client);
+        expect(first + second).to.equal(grantIds.length);
+        for (const grantId of grantIds) expect(await store.findModel('Grant', grantId)).to.equal(undefined);
+      });
+    });
+
     describe('generic helpers', () => {
       it('stores JSON with a TTL, as JSON (copies, Dates become strings)', async () => {
         const key = id();

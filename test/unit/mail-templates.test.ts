@@ -18,6 +18,7 @@ const SAMPLES: { [T in MailTemplate]: MailLocals[T] } = {
   'mfa-disconnected': { name: 'Alice Example', when: WHEN, recovery: false },
   'email-changed': { name: 'Alice Example', oldEmail: 'alice@old.example', newEmail: 'alice@new.example' },
   'second-factor-locked': { name: 'Alice Example', minutes: 15 },
+  'mfa-reset': { name: 'Alice Example', reason: 'Lost phone, ticket #42', when: WHEN },
 };
 
 const FOOTER = `This email was sent by Twofold at ${ISSUER}. If this was not you, contact your administrator.`;
@@ -113,6 +114,16 @@ describe('mail templates', function () {
     expect(render('email-changed').text).to.include('changed from alice@old.example to alice@new.example.');
     expect(render('second-factor-locked').text).to.include('is locked for 15 minutes.');
     expect(render('second-factor-locked', { minutes: 1 }).text).to.include('is locked for 1 minute.');
+  });
+
+  it('mfa-reset: says when, gives the administrator\'s reason (escaped in HTML) and what happens at the next login', function () {
+    const mail = render('mfa-reset', { reason: 'Phone stolen <b>today</b> & replaced' });
+    expect(mail.text).to.include('on 1 May 2024 at 12:34 UTC.');
+    expect(mail.text).to.include('The reason they gave: Phone stolen <b>today</b> & replaced\n');
+    expect(mail.text).to.include('Twofold asks you to connect an authenticator app again');
+    expect(mail.html).not.to.include('<b>today');
+    expect(visibleText(mail.html)).to.include('Phone stolen <b>today</b> & replaced');
+    expect(mail.subject).not.to.include('Phone stolen');
   });
 
   it('compiles every template when created, so a missing file fails at start', async function () {

@@ -57,7 +57,8 @@ export function addEmailCodeRoutes(router: Router, deps: InteractionDeps): void 
         await deps.audit.record('mfa.email.sent', origin, state.accountId);
         const sentTo = maskEmail(result.email);
         await deps.loginState.save(details.uid, { ...state, emailCode: { sentTo } });
-        return showEmailCode(ctx, details, sentTo, { notice: 'SENT' });
+        // The first code needs no notice; a new one says that only it works now.
+        return showEmailCode(ctx, details, sentTo, state.emailCode ? { notice: 'SENT' } : {});
       }
     }
   });

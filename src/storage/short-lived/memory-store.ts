@@ -7,7 +7,7 @@ import {
 // Values are kept as JSON text, like in Redis: every read parses a fresh copy, so callers cannot mutate stored
 // state, and a value that survives here (a Date, a Map, undefined) is turned into what Redis would return.
 type Value =
-  | { kind: 'model'; id: string; payload: string; consumed?: number; grantKey?: string; uidKey?: string; userCodeKey?: string }
+  | { kind: 'model'; id: string; payload: string; consumed?: number; grantKey?: string; uidKey?: string; userCodeKey?: string; clientKey?: string }
   | { kind: 'set'; members: Set<string> }
   | { kind: 'string'; value: string };
 
@@ -24,6 +24,7 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
   const keys = {
     model: (model: string, id: string) => `oidc:${model}:${id}`,
     grant: (grantId: string) => `oidc-grant:${grantId}`,
+    client: (clientId: string) => `oidc-client:${clientId}`,
     uid: (model: string, uid: string) => `oidc-uid:${model}:${uid}`,
     userCode: (model: string, userCode: string) => `oidc-user-code:${model}:${userCode}`,
     generic: (key: string) => `kv:${key}`,
@@ -69,11 +70,11 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
   function clearIndexes(key: string): void {
     const old = readModel(key);
     if (!old) return;
-    if (old.grantKey) {
-      const grant = read(old.grantKey)?.value;
-      if (grant?.kind === 'set') {
-        grant.members.delete(key);
-        if (grant.members.size === 0) slots.delete(old.grantKey);
+    for (const setKey of [old.grantKey, old.clientKey]) {
+      const set = setKey === undefined ? undefined : read(setKey)?.value;
+      if (setKey && set?.kind === 'set') {
+        set.members.delete(key);
+        if (set.members.size === 0) slots.delete(setKey);
       }
     }
     for (const indexKey of [old.uidKey, old.userCodeKey]) {
@@ -81,15 +82,31 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
     }
   }
 
-  function addToGrant(grantKey: string, key: string, ttl: number | undefined): void {
-    const slot = read(grantKey);
+  function addToSet(setKey: string, key: string, ttl: number | undefined): void {
+    const slot = read(setKey);
     const members = slot?.value.kind === 'set' ? slot.value.members : new Set<string>();
     members.add(key);
-    // The grant index must outlive its longest-lived member, or revokeByGrantId would miss that member.
+    // A grant or client index must outlive its longest-lived member, or a revocation would miss that member.
     const expiresAt = ttl === undefined || (slot && slot.expiresAt === undefined)
       ? undefined
       : Math.max(slot?.expiresAt ?? 0, now() + ttl * 1000);
-    slots.set(grantKey, { value: { kind: 'set', members }, expiresAt });
+    slots.set(setKey, { value: { kind: 'set', members }, expiresAt });
+  }
+
+  function revokeGrant(grantId: string): number {
+    const grantKey = keys.grant(grantId);
+    const grant = read(grantKey)?.value;
+    let removed = 0;
+    if (grant?.kind === 'set') {
+      for (const key of [...grant.members]) {
+        if (readModel(key)?.grantKey !== grantKey) continue;
+        clearIndexes(key);
+        slots.delete(key);
+        removed += 1;
+      }
+    }
+    slots.delete(grantKey);
+    return removed;
   }
 
   function findModel(model: string, id: string): ModelPayload | undefined {
@@ -116,7 +133,11 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
       if (consumed !== undefined) entry.consumed = consumed;
       if (opts.grantId) {
         entry.grantKey = keys.grant(opts.grantId);
-        addToGrant(entry.grantKey, key, ttl);
+        addToSet(entry.grantKey, key, ttl);
+      }
+      if (opts.clientId) {
+        entry.clientKey = keys.client(opts.clientId);
+        addToSet(entry.clientKey, key, ttl);
       }
       if (opts.uid) {
         entry.uidKey = keys.uid(model, opts.uid);
@@ -148,20 +169,25 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
       slots.delete(key);
     },
 
-    async revokeByGrantId(grantId: string): Promise<number> {
-      const grantKey = keys.grant(grantId);
-      const grant = read(grantKey)?.value;
-      let removed = 0;
-      if (grant?.kind === 'set') {
-        for (const key of [...grant.members]) {
-          if (readModel(key)?.grantKey !== grantKey) continue;
+    revokeByGrantId: async (grantId) => revokeGrant(grantId),
+
+    async revokeByClientId(clientId: string): Promise<number> {
+      // No await until the end, so no grant can be added for the client in between (one process).
+      const clientKey = keys.client(clientId);
+      const index = read(clientKey)?.value;
+      let revoked = 0;
+      if (index?.kind === 'set') {
+        for (const key of [...index.members]) {
+          const grant = readModel(key);
+          if (grant?.clientKey !== clientKey) continue;
+          revokeGrant(grant.id);
           clearIndexes(key);
           slots.delete(key);
-          removed += 1;
+          revoked += 1;
         }
       }
-      slots.delete(grantKey);
-      return removed;
+      slots.delete(clientKey);
+      return revoked;
     },
 
     async setJson(key: string, value: unknown, ttlSeconds: number): Promise<void> {

@@ -6,24 +6,40 @@ import {
   type ConsumeResult, type ModelPayload, type ShortLivedStore, type UpsertModelOptions,
 } from './short-lived-store.js';
 
-// Each model entry is a hash { id, payload, consumed?, index:grant?, index:uid?, index:user-code? }: keeping
+// Each model entry is a hash { id, payload, consumed?, index:grant?, index:uid?, index:user-code?, index:client? }: keeping
 // `consumed` in its own field lets consume be one HSETNX instead of a JSON rewrite, and keeping the index
 // key names lets destroy and upsert remove stale indexes atomically. Scripts below follow the index names
 // they read from the data, so this store needs a standalone Redis (or Sentinel), not Redis Cluster.
 
 const CLEAR_INDEXES = `
 local function clearIndexes(key)
-  local old = redis.call('HMGET', key, 'id', 'index:grant', 'index:uid', 'index:user-code')
+  local old = redis.call('HMGET', key, 'id', 'index:grant', 'index:uid', 'index:user-code', 'index:client')
   if old[2] then redis.call('SREM', old[2], key) end
+  if old[5] then redis.call('SREM', old[5], key) end
   for i = 3, 4 do
     if old[i] and redis.call('GET', old[i]) == old[1] then redis.call('DEL', old[i]) end
   end
 end
 `;
 
-// KEYS: entry, grant index, uid index, user code index ('' when absent). ARGV: id, payload, ttl (0: none), consumed ('' : no).
-const UPSERT = CLEAR_INDEXES + `
-local key, grantKey = KEYS[1], KEYS[2]
+// A grant or client index must outlive its longest-lived member, or a revocation would miss that member.
+const ADD_TO_SET = `
+local function addToSet(setKey, member, ttl)
+  local existed = redis.call('EXISTS', setKey)
+  redis.call('SADD', setKey, member)
+  if ttl == 0 then
+    redis.call('PERSIST', setKey)
+  else
+    local left = redis.call('TTL', setKey)
+    if existed == 0 or (left >= 0 and left < ttl) then redis.call('EXPIRE', setKey, ttl) end
+  end
+end
+`;
+
+// KEYS: entry, grant index, uid index, user code index, client index ('' when absent).
+// ARGV: id, payload, ttl (0: none), consumed ('' : no).
+const UPSERT = CLEAR_INDEXES + ADD_TO_SET + `
+local key, grantKey, clientKey = KEYS[1], KEYS[2], KEYS[5]
 local id, ttl, consumed = ARGV[1], tonumber(ARGV[3]), ARGV[4]
 clearIndexes(key)
 redis.call('DEL', key)
@@ -32,14 +48,11 @@ if consumed ~= '' then redis.call('HSET', key, 'consumed', consumed) end
 if ttl > 0 then redis.call('EXPIRE', key, ttl) end
 if grantKey ~= '' then
   redis.call('HSET', key, 'index:grant', grantKey)
-  local existed = redis.call('EXISTS', grantKey)
-  redis.call('SADD', grantKey, key)
-  if ttl == 0 then
-    redis.call('PERSIST', grantKey)
-  else
-    local left = redis.call('TTL', grantKey)
-    if existed == 0 or (left >= 0 and left < ttl) then redis.call('EXPIRE', grantKey, ttl) end
-  end
+  addToSet(grantKey, key, ttl)
+end
+if clientKey ~= '' then
+  redis.call('HSET', key, 'index:client', clientKey)
+  addToSet(clientKey, key, ttl)
 end
 local fields = { 'index:uid', 'index:user-code' }
 for i = 1, 2 do
@@ -66,17 +79,38 @@ redis.call('DEL', KEYS[1])
 return 1
 `;
 
+const REVOKE_GRANT_FUNCTION = CLEAR_INDEXES + `
+local function revokeGrant(grantKey)
+  local removed = 0
+  for _, key in ipairs(redis.call('SMEMBERS', grantKey)) do
+    if redis.call('HGET', key, 'index:grant') == grantKey then
+      clearIndexes(key)
+      removed = removed + redis.call('DEL', key)
+    end
+  end
+  redis.call('DEL', grantKey)
+  return removed
+end
+`;
+
 // KEYS: grant index. Returns how many entries were deleted.
-const REVOKE_GRANT = CLEAR_INDEXES + `
-local removed = 0
+const REVOKE_GRANT = REVOKE_GRANT_FUNCTION + `
+return revokeGrant(KEYS[1])
+`;
+
+// KEYS: client index. ARGV: the prefix of grant index keys (its grant ids complete them). Returns how many grants.
+const REVOKE_CLIENT = REVOKE_GRANT_FUNCTION + `
+local revoked = 0
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('HGET', key, 'index:grant') == KEYS[1] then
+  local grant = redis.call('HMGET', key, 'id', 'index:client')
+  if grant[2] == KEYS[1] then
+    revokeGrant(ARGV[1] .. grant[1])
     clearIndexes(key)
-    removed = removed + redis.call('DEL', key)
+    revoked = revoked + redis.call('DEL', key)
   end
 end
 redis.call('DEL', KEYS[1])
-return removed
+return revoked
 `;
 
 // KEYS: counter. ARGV: ttl. The TTL is set on creation (or if it was somehow lost), never extended.
@@ -93,7 +127,8 @@ function lua(source: string): LuaScript {
 }
 
 const SCRIPTS = {
-  upsert: lua(UPSERT), consume: lua(CONSUME), destroy: lua(DESTROY), revokeGrant: lua(REVOKE_GRANT), increment: lua(INCREMENT),
+  upsert: lua(UPSERT), consume: lua(CONSUME), destroy: lua(DESTROY), revokeGrant: lua(REVOKE_GRANT), revokeClient: lua(REVOKE_CLIENT),
+  increment: lua(INCREMENT),
 };
 
 async function runScript(redis: Redis, script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
@@ -118,6 +153,7 @@ export function createRedisStore(redis: Redis, options: { prefix: string }): Sho
   const keys = {
     model: (model: string, id: string) => `${prefix}oidc:${model}:${id}`,
     grant: (grantId: string) => `${prefix}oidc-grant:${grantId}`,
+    client: (clientId: string) => `${prefix}oidc-client:${clientId}`,
     uid: (model: string, uid: string) => `${prefix}oidc-uid:${model}:${uid}`,
     userCode: (model: string, userCode: string) => `${prefix}oidc-user-code:${model}:${userCode}`,
     generic: (key: string) => `${prefix}kv:${key}`,
@@ -146,6 +182,7 @@ export function createRedisStore(redis: Redis, options: { prefix: string }): Sho
         opts.grantId ? keys.grant(opts.grantId) : '',
         opts.uid ? keys.uid(model, opts.uid) : '',
         opts.userCode ? keys.userCode(model, opts.userCode) : '',
+        opts.clientId ? keys.client(opts.clientId) : '',
       ];
       await runScript(redis, SCRIPTS.upsert, [keys.model(model, id), ...indexKeys], [id, json, ttl, consumed ?? '']);
     },
@@ -168,6 +205,12 @@ export function createRedisStore(redis: Redis, options: { prefix: string }): Sho
     async revokeByGrantId(grantId: string): Promise<number> {
       // One script, so a token saved for the grant while it is being revoked cannot slip between read and delete.
       return Number(await runScript(redis, SCRIPTS.revokeGrant, [keys.grant(grantId)], []));
+    },
+
+    async revokeByClientId(clientId: string): Promise<number> {
+      // One script for every grant of the client: a grant saved meanwhile is either revoked here or saved after
+      // it, when the caller has already removed the client (so no new grant can start for it).
+      return Number(await runScript(redis, SCRIPTS.revokeClient, [keys.client(clientId)], [keys.grant('')]));
     },
 
     async setJson(key: string, value: unknown, ttlSeconds: number): Promise<void> {

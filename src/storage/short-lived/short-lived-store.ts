@@ -11,6 +11,8 @@ export interface ModelIndexes {
   uid?: string | undefined;
   /** Makes the entry findable with findModelByUserCode(model, userCode) (device flow). */
   userCode?: string | undefined;
+  /** The client a grant entry belongs to: revokeByClientId(clientId) revokes it (the entry id is the grant id). */
+  clientId?: string | undefined;
 }
 
 /** Options of upsertModel: the indexes plus the lifetime. */
@@ -41,6 +43,11 @@ export interface ShortLivedStore {
   destroyModel(model: string, id: string): Promise<void>;
   /** Atomically deletes every entry recorded for the grant and the grant index; returns how many entries. */
   revokeByGrantId(grantId: string): Promise<number>;
+  /**
+   * Atomically revokes every grant entry upserted with this clientId: the entry itself and, as revokeByGrantId,
+   * every entry recorded for its id; then drops the client index. Returns how many grants.
+   */
+  revokeByClientId(clientId: string): Promise<number>;
 
   /** Stores a JSON-serialisable value for ttlSeconds, replacing any previous value. */
   setJson(key: string, value: unknown, ttlSeconds: number): Promise<void>;

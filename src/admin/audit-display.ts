@@ -1,0 +1,48 @@
+// How audit events are shown to people: control characters made visible, details as compact JSON, short user agents.
+import type { AuditRow } from './audit-rows.js';
+
+// C0 and C1 controls, DEL and the Unicode line and paragraph separators: CR/LF and ANSI escapes (ESC, CSI) among them.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const SHORT_USER_AGENT = 48;
+
+/**
+ * Writes every control character as \uXXXX. Why: usernames, headers and details are chosen by whoever sent the
+ * request; a raw CR/LF or ANSI escape could forge lines or recolour a terminal when an export is read (ASVS 16.4.1).
+ */
+export function showControls(text: string): string {
+  return text.replace(CONTROL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The details of an event as one line of compact JSON, with no control character left raw. */
+export function detailsText(details: Record<string, unknown>): string {
+  return showControls(JSON.stringify(details ?? {}));
+}
+
+export interface DisplayRow {
+  id: number;
+  time: string;
+  event: string;
+  account: { href: string; label: string } | undefined;
+  actor: string | undefined;
+  ip: string;
+  userAgent: { short: string; full: string } | undefined;
+  client: string;
+  details: string;
+}
+
+/** One row of the audit table, every text made printable (pug escapes the HTML on top of that). */
+export function displayRow(row: AuditRow): DisplayRow {
+  const userAgent = row.userAgent === null ? undefined : showControls(row.userAgent);
+  const chars = userAgent === undefined ? [] : Array.from(userAgent);
+  return {
+    id: row.id,
+    time: row.occurredAt,
+    event: showControls(row.event),
+    account: row.accountId === null ? undefined : { href: `/admin/accounts/${encodeURIComponent(row.accountId)}`, label: showControls(row.username ?? row.accountId) },
+    actor: row.actorId === null ? undefined : showControls(row.actorUsername ?? row.actorId),
+    ip: showControls(row.ip ?? ''),
+    userAgent: userAgent === undefined ? undefined : { full: userAgent, short: chars.length > SHORT_USER_AGENT ? `${chars.slice(0, SHORT_USER_AGENT - 1).join('')}…` : userAgent },
+    client: showControls(row.clientId ?? ''),
+    details: Object.keys(row.details ?? {}).length ? detailsText(row.details) : '',
+  };
+}

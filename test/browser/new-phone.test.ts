@@ -1,0 +1,186 @@
+// The guide's section 5 in Chromium: Your settings from the top menu, Disconnect, Log out, setup again; Switch to a
+// new phone in place; and a lost phone (a code by email first).
+import { expect } from 'chai';
+import { createUser, startTestApp, type TestApp } from '../helpers/app.js';
+import { connectAuthenticator, TestClock } from '../helpers/phone.js';
+import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { createTotpSecret, totpCodeAt } from '../../src/security/totp.js';
+import {
+  arrive, claimShown, completeSetupWizard, launchChromium, logIn, newPage, readQrCode, screenshot, signInAtDemo, startDemoRp,
+  type Browser, type DemoRp, type Page,
+} from '../helpers/chromium.js';
+
+const PASSWORD = 'new phone browser password';
+
+describe('browser: switching to a new phone (guide, section 5)', function () {
+  this.timeout(120_000);
+  const clock = new TestClock();
+  let smtp: TestSmtpServer;
+  let app: TestApp;
+  let demo: DemoRp;
+  let browser: Browser;
+
+  before(async function () {
+    smtp = await startSmtpServer();
+    app = await startTestApp({ SMTP_URL: smtp.url, MAIL_FROM: 'Twofold <no-reply@twofold.test>' }, { clock: clock.read });
+    demo = await startDemoRp(app);
+    browser = await launchChromium();
+  });
+  after(async function () {
+    await browser?.close();
+    await demo?.close();
+    await app?.close();
+    await smtp?.stop();
+  });
+  // Disconnecting needs a second factor within 10 minutes of the (real-time) login: keep the app's clock near now.
+  beforeEach(function () {
+    clock.now = Date.now();
+  });
+
+  async function sysadminWithApp(username: string, name: string) {
+    const account = await createUser(app, { username, password: PASSWORD, role: 'sysadmin', name, email: `${username}@example.com` });
+    const secret = createTotpSecret();
+    await connectAuthenticator(app, account.id, secret);
+    await app.queries.accounts.markEmailVerified(account.id, account.email);
+    return { account, secret };
+  }
+
+  async function enterAppCode(page: Page, secret: string) {
+    await arrive(page, 'Two-factor authentication');
+    clock.nextStep();
+    await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(secret, clock.now));
+    await page.getByRole('button', { name: 'Next' }).click();
+  }
+
+  /** Your name in the top menu → Your settings → Two-factor authentication. */
+  async function openTwoFactorFromMenu(page: Page, name: string, pictures = false) {
+    const menu = page.getByRole('navigation', { name: 'Account' });
+    await menu.getByText(name, { exact: true }).click();
+    const yourSettings = menu.getByRole('link', { name: 'Your settings' });
+    await yourSettings.waitFor();
+    if (pictures) {
+      const header = (await page.locator('header.topbar').boundingBox())!;
+      const list = (await menu.getByRole('list').boundingBox())!;
+      await screenshot(page, 'top-menu', { clip: { x: list.x - 24, y: 0, width: header.width - list.x + 24, height: list.y + list.height + 12 } });
+    }
+    await yourSettings.click();
+    await arrive(page, 'Your settings');
+    if (pictures) await screenshot(page, 'your-settings');
+    await page.getByRole('link', { name: 'Two-factor authentication' }).click();
+    await arrive(page, 'Two-factor authentication');
+    if (pictures) await screenshot(page, 'two-factor-authentication');
+  }
+
+  /** Two-factor authentication → Disconnect → Disconnect (confirmed) → Log out from the top menu. */
+  async function disconnectAndLogOut(page: Page, name: string) {
+    await page.getByRole('link', { name: 'Disconnect' }).click();
+    await arrive(page, 'Disconnect your authenticator app?');
+    await page.getByRole('button', { name: 'Disconnect' }).click();
+    await arrive(page, 'Two-factor authentication is disconnected');
+    await page.getByText('Log out, then log in again: you will be taken through the setup steps to connect your new phone.').waitFor();
+    const menu = page.getByRole('navigation', { name: 'Account' });
+    await menu.getByText(name, { exact: true }).click();
+    await menu.getByRole('button', { name: 'Log out' }).click();
+    await arrive(page, 'You are logged out');
+  }
+
+  it('disconnects the old phone from Your settings (top menu), logs out, logs in and sets up the new phone', async function () {
+    const { account, secret: oldSecret } = await sysadminWithApp('mover', 'Mona Mover');
+    const page = await newPage(browser);
+    // Twofold's own settings: opening them asks for the login first.
+    await page.goto(`${app.issuer}/account`);
+    await logIn(page, 'mover', PASSWORD);
+    await enterAppCode(page, oldSecret);
+    await arrive(page, 'Your settings');
+
+    // Edit profile: name and the back-up email.
+    await page.getByRole('link', { name: 'Edit profile' }).click();
+    await arrive(page, 'Edit profile');
+    expect(await page.getByLabel('Email', { exact: true }).inputValue()).to.equal('mover@example.com');
+    expect(await page.getByLabel('Name', { exact: true }).inputValue()).to.equal('Mona Mover');
+    await screenshot(page, 'edit-profile');
+
+    await openTwoFactorFromMenu(page, 'Mona Mover', true);
+    await page.getByText('Connected', { exact: true }).waitFor();
+    await disconnectAndLogOut(page, 'Mona Mover');
+    expect(await app.queries.totp.find(account.id)).to.equal(undefined);
+
+    // Log in again: straight to the wizard, with no Postpone.
+    await signInAtDemo(page, demo);
+    await logIn(page, 'mover', PASSWORD);
+    await arrive(page, 'Step 1 of 4: Install an authenticator app');
+    await page.getByText('Two-factor authentication was disconnected from your account. Connect it again to continue.').waitFor();
+    expect(await page.getByRole('button', { name: /Postpone/ }).count()).to.equal(0);
+    const newSecret = await completeSetupWizard(page, clock);
+    expect(newSecret).not.to.equal(oldSecret);
+    expect(await claimShown(page, 'acr')).to.equal('urn:twofold:loa:3');
+    await page.context().close();
+  });
+
+  it('switches to a new phone in place: the new QR code, a code from it, then only the new phone signs in', async function () {
+    const { secret: oldSecret } = await sysadminWithApp('switcher', 'Sid Switcher');
+    const page = await newPage(browser);
+    await page.goto(`${app.issuer}/account`);
+    await logIn(page, 'switcher', PASSWORD);
+    await enterAppCode(page, oldSecret);
+    await arrive(page, 'Your settings');
+    await openTwoFactorFromMenu(page, 'Sid Switcher');
+
+    await page.getByRole('link', { name: 'Switch to a new phone' }).click();
+    await arrive(page, 'Switch to a new phone');
+    await page.getByText('Your current app keeps working until the new phone is connected.').waitFor();
+    const { secret: newSecret, cssWidth } = await readQrCode(page.getByRole('img', { name: /QR code/ }));
+    expect(cssWidth).to.be.at.least(200);
+    expect(newSecret).not.to.equal(oldSecret);
+    clock.nextStep();
+    await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(newSecret, clock.now));
+    await page.getByRole('button', { name: 'Next' }).click();
+    await arrive(page, 'Two-factor authentication');
+    expect(await page.getByRole('status').textContent()).to.equal('Your authenticator app is connected.');
+
+    // At the next login the old phone's code is refused and the new one's accepted.
+    const next = await newPage(browser);
+    await signInAtDemo(next, demo);
+    await logIn(next, 'switcher', PASSWORD);
+    await arrive(next, 'Two-factor authentication');
+    clock.nextStep();
+    await next.getByLabel('Code', { exact: true }).fill(totpCodeAt(oldSecret, clock.now));
+    await next.getByRole('button', { name: 'Next' }).click();
+    await arrive(next, 'Two-factor authentication');
+    expect(await next.getByRole('alert').textContent()).to.contain('That code is not right.');
+    await next.getByLabel('Code', { exact: true }).fill(totpCodeAt(newSecret, clock.now));
+    await next.getByRole('button', { name: 'Next' }).click();
+    expect(await claimShown(next, 'acr')).to.equal('urn:twofold:loa:3');
+    await next.context().close();
+    await page.context().close();
+  });
+
+  it('recovers from a lost phone: a code by email, then Disconnect, Log out, and setup on the new phone', async function () {
+    const { account } = await sysadminWithApp('loser', 'Lou Loser');
+    const page = await newPage(browser);
+    await signInAtDemo(page, demo);
+    await logIn(page, 'loser', PASSWORD);
+    await arrive(page, 'Two-factor authentication');
+    await page.getByRole('button', { name: 'Problems with the code' }).click();
+    await arrive(page, 'Code sent by email');
+    const mail = await smtp.waitFor((m) => m.to.includes('loser@example.com') && m.subject === 'Your Twofold back-up code', 20_000);
+    await page.getByLabel('Code', { exact: true }).fill(/\b(\d{6})\b/.exec(mail.text)![1]!);
+    await page.getByRole('button', { name: 'Next' }).click();
+    expect(await claimShown(page, 'amr')).to.equal('pwd, email');
+
+    // The same Twofold session opens the settings: no second login.
+    await page.goto(`${app.issuer}/account`);
+    await arrive(page, 'Your settings');
+    await openTwoFactorFromMenu(page, 'Lou Loser');
+    await disconnectAndLogOut(page, 'Lou Loser');
+    await smtp.waitFor((m) => m.to.includes('loser@example.com') && /disconnected/.test(m.subject), 20_000);
+    const events = await app.queries.auditEvents.list({ accountId: account.id, event: 'mfa.disconnected', limit: 5 });
+    expect(events[0]?.details['recovery']).to.equal(true);
+
+    await signInAtDemo(page, demo);
+    await logIn(page, 'loser', PASSWORD);
+    await completeSetupWizard(page, clock);
+    expect(await claimShown(page, 'acr')).to.equal('urn:twofold:loa:3');
+    await page.context().close();
+  });
+});

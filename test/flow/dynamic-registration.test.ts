@@ -1,0 +1,206 @@
+// Dynamic client registration (RFC 7591) and management (RFC 7592): initial access tokens, validation, storage, use.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import { Browser } from '../helpers/browser.js';
+import { createUser, startTestApp, testRedisUrl, type TestApp } from '../helpers/app.js';
+import { signInAsAdmin } from '../helpers/admin.js';
+import { testDatabaseUrl } from '../helpers/database.js';
+import { TestClock } from '../helpers/phone.js';
+import { discoverClient, isCallback, openLogin, startAuthorization, submitPassword } from '../helpers/relying-party.js';
+import { runCli } from '../helpers/run-cli.js';
+import { issueInitialAccessToken } from '../../src/clients/issue-initial-access-token.js';
+import { REGISTRATION_POLICY } from '../../src/clients/check-registration-metadata.js';
+
+const PASSWORD = 'registration flow password';
+const REDIRECT = 'http://127.0.0.1:4101/cb';
+
+interface Registered {
+  client_id: string;
+  client_secret?: string;
+  registration_access_token: string;
+  registration_client_uri: string;
+  redirect_uris: string[];
+}
+
+describe('dynamic client registration', function () {
+  this.timeout(90_000);
+  const clock = new TestClock();
+  let app: TestApp;
+
+  before(async function () {
+    app = await startTestApp({}, { clock: clock.read });
+    await createUser(app, { username: 'dana', password: PASSWORD });
+  });
+  after(async function () {
+    await app?.close();
+  });
+
+  const register = (metadata: Record<string, unknown>, token?: string) => fetch(`${app.issuer}/reg`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(metadata),
+  });
+  const manage = (client: Registered, token: string, init: { method?: string; body?: unknown } = {}) => fetch(client.registration_client_uri, {
+    method: init.method ?? 'GET',
+    headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    ...(init.body ? { body: JSON.stringify(init.body) } : {}),
+  });
+  const newToken = async () => (await issueInitialAccessToken(app.provider, '1h')).token;
+  const clientCount = async () => (await app.queries.clients.list()).length;
+  // Registration events are recorded from oidc-provider's events, which it does not wait for: poll briefly.
+  const auditedFor = async (event: string, clientId: string) => {
+    for (let tries = 0; tries < 50; tries++) {
+      const found = (await app.queries.auditEvents.list({ event, limit: 20 })).find((e) => e.clientId === clientId);
+      if (found) return found;
+      await sleep(20);
+    }
+    return undefined;
+  };
+  const webApp = { client_name: 'Partner app', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] };
+
+  /** Asserts an error answer: the status, no-store, and the error code (in WWW-Authenticate for 401s). */
+  async function expectError(response: Response, status: number, error?: string): Promise<void> {
+    const body = await response.text();
+    expect(response.status, body).to.equal(status);
+    expect(response.headers.get('cache-control')).to.contain('no-store');
+    if (status !== 401) {
+      expect(JSON.parse(body)).to.have.property('error', error);
+      return;
+    }
+    const challenge = response.headers.get('www-authenticate') ?? '';
+    expect(challenge).to.match(/^Bearer /);
+    if (error) expect(challenge).to.contain(`error="${error}"`);
+  }
+
+  it('advertises the registration endpoint', async function () {
+    const metadata = (await (await fetch(`${app.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(metadata['registration_endpoint']).to.equal(`${app.issuer}/reg`);
+  });
+
+  it('refuses a registration without an initial access token, or with an invalid or expired one (401), creating nothing', async function () {
+    await expectError(await register(webApp), 401);
+    await expectError(await register(webApp, 'not-a-token-we-issued-0123456789abcdefghijklmno'), 401, 'invalid_token');
+    const expired = await new app.provider.InitialAccessToken({ expiresIn: 1, policies: [REGISTRATION_POLICY] }).save();
+    await sleep(1_500);
+    await expectError(await register(webApp, expired), 401, 'invalid_token');
+    expect(await clientCount()).to.equal(0);
+    expect(await app.queries.auditEvents.list({ event: 'client.registered', limit: 5 })).to.have.length(0);
+  });
+
+  it('registers a client with a valid token (201), once: it is stored in Postgres and can sign people in', async function () {
+    const token = await newToken();
+    // Stored under its hash, without its value: a copy of Redis holds no usable token.
+    expect(await app.storage.shortLived.findModel('InitialAccessToken', token)).to.equal(undefined);
+    const response = await register(webApp, token);
+    expect(response.status).to.equal(201);
+    const client = (await response.json()) as Registered;
+    expect(Buffer.from(client.client_secret!, 'base64url')).to.have.length(32);
+    expect(client.registration_client_uri).to.equal(`${app.issuer}/reg/${client.client_id}`);
+    const stored = await app.queries.clients.findById(client.client_id);
+    expect(stored).to.include({ name: 'Partner app', firstParty: false, clientSecret: client.client_secret });
+    expect(stored?.metadata['redirect_uris']).to.deep.equal([REDIRECT]);
+
+    await expectError(await register({ ...webApp, client_name: 'Again' }, token), 401, 'invalid_token');
+    expect(await clientCount()).to.equal(1);
+    const event = await auditedFor('client.registered', client.client_id);
+    expect(event?.details['via']).to.equal('registration');
+    expect(JSON.stringify(event)).not.to.contain(token);
+
+    // A third-party client: the person is asked for consent, then the sign-in completes.
+    const rp = await discoverClient(app.issuer, { clientId: client.client_id, clientSecret: client.client_secret, redirectUri: REDIRECT });
+    const browser = new Browser();
+    const start = await startAuthorization(rp);
+    const consent = await submitPassword(browser, rp, await openLogin(browser, rp, start), 'dana', PASSWORD);
+    expect(consent.html).to.contain('Allow Partner app access?');
+    const done = await browser.submit(consent, '/confirm', {}, isCallback(rp));
+    const tokens = await oidc.authorizationCodeGrant(rp.config, new URL(done.stoppedAt!), { pkceCodeVerifier: start.verifier, expectedState: start.state, expectedNonce: start.nonce });
+    expect(tokens.claims()?.aud).to.equal(client.client_id);
+  });
+
+  it('lets exactly one of two registrations racing with one token through', async function () {
+    const token = await newToken();
+    const before = await clientCount();
+    const statuses = (await Promise.all([register(webApp, token), register(webApp, token)])).map((r) => r.status).sort();
+    expect(statuses).to.deep.equal([201, 401]);
+    expect(await clientCount()).to.equal(before + 1);
+  });
+
+  it('refuses bad metadata (400) without using up the token', async function () {
+    const token = await newToken();
+    const before = await clientCount();
+    await expectError(await register({ ...webApp, redirect_uris: ['http://partner.example/cb'] }, token), 400, 'invalid_redirect_uri');
+    await expectError(await register({ ...webApp, redirect_uris: ['https://partner.example/cb#frag'] }, token), 400, 'invalid_redirect_uri');
+    await expectError(await register({ ...webApp, redirect_uris: ['https://*.partner.example/cb'] }, token), 400, 'invalid_redirect_uri');
+    await expectError(await register({ ...webApp, client_id: 'my-own-id' }, token), 400, 'invalid_client_metadata');
+    await expectError(await register({ ...webApp, first_party: true }, token), 400, 'invalid_client_metadata');
+    await expectError(await register({ ...webApp, logo_uri: 'https://bank.example/logo.png' }, token), 400, 'invalid_client_metadata');
+    await expectError(await register({ ...webApp, grant_types: ['implicit'], response_types: ['id_token'] }, token), 400, 'invalid_client_metadata');
+    // A token without Twofold's policy (not one Twofold issues) still meets the same rules when the client is stored.
+    const bare = await new app.provider.InitialAccessToken({ expiresIn: 60 }).save();
+    await expectError(await register({ ...webApp, redirect_uris: ['http://partner.example/cb'] }, bare), 400, 'invalid_redirect_uri');
+    expect(await clientCount()).to.equal(before);
+    expect((await register({ ...webApp, redirect_uris: ['https://partner.example/cb'], logo_uri: 'https://partner.example/logo.png' }, token)).status).to.equal(201);
+  });
+
+  it('reads a client with its registration access token (RFC 7592), and not with another client\'s', async function () {
+    const mine = (await (await register(webApp, await newToken())).json()) as Registered;
+    const theirs = (await (await register(webApp, await newToken())).json()) as Registered;
+    const read = await manage(mine, mine.registration_access_token);
+    expect(read.status).to.equal(200);
+    expect(((await read.json()) as Registered).client_id).to.equal(mine.client_id);
+    await expectError(await manage(mine, theirs.registration_access_token), 401, 'invalid_token');
+    await expectError(await manage(mine, 'made-up-registration-access-token-0123456789abc'), 401, 'invalid_token');
+  });
+
+  it('updates a client under the same rules, rotating its registration access token, and deletes it', async function () {
+    const client = (await (await register(webApp, await newToken())).json()) as Registered;
+    const update = { client_id: client.client_id, ...webApp, redirect_uris: ['http://partner.example/cb'] };
+    await expectError(await manage(client, client.registration_access_token, { method: 'PUT', body: update }), 400, 'invalid_redirect_uri');
+    const updated = await manage(client, client.registration_access_token, { method: 'PUT', body: { ...update, redirect_uris: ['https://partner.example/cb'] } });
+    expect(updated.status).to.equal(200);
+    const rotated = (await updated.json()) as Registered;
+    expect(rotated.registration_access_token).not.to.equal(client.registration_access_token);
+    expect((await app.queries.clients.findById(client.client_id))?.metadata['redirect_uris']).to.deep.equal(['https://partner.example/cb']);
+    await expectError(await manage(client, client.registration_access_token), 401, 'invalid_token');
+
+    expect((await manage(client, rotated.registration_access_token, { method: 'DELETE' })).status).to.equal(204);
+    expect(await app.queries.clients.findById(client.client_id)).to.equal(undefined);
+    expect(await auditedFor('client.updated', client.client_id)).to.not.equal(undefined);
+    expect(await auditedFor('client.deleted', client.client_id)).to.not.equal(undefined);
+  });
+
+  it('accepts a token issued in the admin console, once', async function () {
+    const admin = await signInAsAdmin(app, clock, 'registration-admin');
+    const form = await admin.browser.follow(`${app.issuer}/admin/clients/tokens`);
+    const issued = await admin.browser.submit(form, '/admin/clients/tokens', { expires: '1h' });
+    expect(issued.html).to.contain('Store it now; it is not shown again.');
+    const token = /id="initial-access-token"[^>]*>([^<]+)</.exec(issued.html)?.[1];
+    expect(token).to.be.a('string');
+    const [event] = await app.queries.auditEvents.list({ event: 'initial_access_token.issued', limit: 5 });
+    expect(event?.actorId).to.equal(admin.account.id);
+    expect(JSON.stringify(event)).not.to.contain(token!);
+    expect((await register(webApp, token)).status).to.equal(201);
+    expect((await register(webApp, token)).status).to.equal(401);
+  });
+
+  it('issues a working single-use token from the CLI with REDIS_URL, and explains why not without it', async function () {
+    const env = {
+      DATABASE_URL: testDatabaseUrl(), DATABASE_SCHEMA: app.config.databaseSchema, SECRET_KEY: app.config.secretKey!.toString('hex'),
+      DATA_DIR: app.config.dataDir, ISSUER: app.issuer, REDIS_PREFIX: app.config.redisPrefix,
+    };
+    const withoutRedis = await runCli(['clients', 'token'], { env });
+    expect(withoutRedis.code, withoutRedis.stderr).to.equal(2);
+    expect(withoutRedis.stderr).to.contain('REDIS_URL is not set').and.contain('admin console');
+    expect(withoutRedis.stdout).to.equal('');
+
+    const run = await runCli(['clients', 'token', '--expires', '1h', '--json'], { env: { ...env, REDIS_URL: testRedisUrl() } });
+    expect(run.code, run.stderr).to.equal(0);
+    const { initial_access_token: token, expires_at: expiresAt } = JSON.parse(run.stdout) as { initial_access_token: string; expires_at: string };
+    expect(Date.parse(expiresAt) - Date.now()).to.be.within(3_500_000, 3_600_000);
+    expect((await register(webApp, token)).status).to.equal(201);
+    expect((await register(webApp, token)).status).to.equal(401);
+    const bad = await runCli(['clients', 'token', '--expires', '2y'], { env: { ...env, REDIS_URL: testRedisUrl() } });
+    expect(bad.code).to.equal(2);
+  });
+});

@@ -1,0 +1,75 @@
+// The client cache: TTLs for found and unknown clients, LRU eviction, invalidation, and loads racing a change.
+import { expect } from 'chai';
+import type { ClientMetadata } from 'oidc-provider';
+import { createClientCache } from '../../src/oidc/client-cache.js';
+
+function setUp(options: { maxEntries?: number } = {}) {
+  let now = 0;
+  const loads: string[] = [];
+  const rows = new Map<string, ClientMetadata>([['a', { client_id: 'a' }], ['b', { client_id: 'b' }], ['c', { client_id: 'c' }]]);
+  const cache = createClientCache(async (id) => {
+    loads.push(id);
+    const row = rows.get(id);
+    return row && { ...row };
+  }, { ttlMs: 30_000, negativeTtlMs: 5_000, now: () => now, ...options });
+  return { cache, loads, rows, advance: (ms: number) => { now += ms; } };
+}
+
+describe('client cache', () => {
+  it('serves a found client for the TTL, then loads it again', async () => {
+    const { cache, loads, advance } = setUp();
+    await cache.find('a');
+    advance(29_000);
+    expect(await cache.find('a')).to.deep.equal({ client_id: 'a' });
+    expect(loads).to.deep.equal(['a']);
+    advance(1_000);
+    await cache.find('a');
+    expect(loads).to.deep.equal(['a', 'a']);
+  });
+
+  it('remembers an unknown client only briefly', async () => {
+    const { cache, loads, rows, advance } = setUp();
+    expect(await cache.find('new')).to.equal(undefined);
+    rows.set('new', { client_id: 'new' });
+    expect(await cache.find('new')).to.equal(undefined);
+    advance(5_000);
+    expect(await cache.find('new')).to.deep.equal({ client_id: 'new' });
+    expect(loads).to.deep.equal(['new', 'new']);
+  });
+
+  it('hands out copies, so oidc-provider cannot change what is cached', async () => {
+    const { cache } = setUp();
+    const first = await cache.find('a');
+    first!.client_name = 'changed';
+    expect(await cache.find('a')).to.deep.equal({ client_id: 'a' });
+  });
+
+  it('forgets a client on invalidate', async () => {
+    const { cache, loads, rows } = setUp();
+    await cache.find('a');
+    rows.set('a', { client_id: 'a', redirect_uris: ['https://new.example/cb'] });
+    cache.invalidate('a');
+    expect(await cache.find('a')).to.deep.equal({ client_id: 'a', redirect_uris: ['https://new.example/cb'] });
+    expect(loads).to.deep.equal(['a', 'a']);
+  });
+
+  it('does not keep what a load read before a change made while it ran', async () => {
+    const { cache, loads } = setUp();
+    const racing = cache.find('a');
+    cache.invalidate('a');
+    await racing;
+    await cache.find('a');
+    expect(loads).to.deep.equal(['a', 'a']);
+  });
+
+  it('evicts the least recently used client beyond maxEntries', async () => {
+    const { cache, loads } = setUp({ maxEntries: 2 });
+    await cache.find('a');
+    await cache.find('b');
+    await cache.find('a');
+    await cache.find('c');
+    await cache.find('a');
+    await cache.find('b');
+    expect(loads).to.deep.equal(['a', 'b', 'c', 'b']);
+  });
+});
