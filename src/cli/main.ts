@@ -17,12 +17,12 @@ import { readNewPassword } from './read-password.js';
 const HELP = `Usage: twofold <command> [options]
 
 Administers a Twofold identity provider. Reads the same environment as the server:
-DATABASE_URL (unset: the embedded database in DATA_DIR), DATABASE_SCHEMA, DATA_DIR, SECRET_KEY, NODE_ENV, LOG_LEVEL.
+DATABASE_URL (unset: the embedded database in DATA_DIR), DATABASE_SCHEMA, DATA_DIR, SECRET_KEY, REDIS_URL, NODE_ENV, LOG_LEVEL.
 
 Commands:
-  users add|list|set-role|disable|enable     manage accounts
-  clients add|list|remove|rotate-secret      manage OIDC clients
-  migrate                                    bring the database schema up to date
+  users add|list|set-role|disable|enable          manage accounts
+  clients add|list|remove|rotate-secret|token    manage OIDC clients and initial access tokens
+  migrate                                        bring the database schema up to date
 
 Run twofold <command> --help for details.
 Exit codes: 0 done, 1 failed (e.g. the database is unreachable), 2 bad input (fix the command and retry).`;
