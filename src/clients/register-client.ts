@@ -18,6 +18,14 @@ export type RegisterResult =
   | { status: 'CREATED'; clientId: string; clientSecret: string | undefined }
   | { status: 'INVALID'; problems: string[] };
 
+/**
+ * Creates a client id: 128 random bits in lower-case hex. Hex, not base64url: an id that starts with "-" would be
+ * read as an option by command lines (twofold clients remove ID).
+ */
+export function generateClientId(): string {
+  return randomBytes(16).toString('hex');
+}
+
 /** Creates a client secret: 32 random bytes (≥ 256 bits, OIDC Core §16.19), base64url. */
 export function generateClientSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -44,7 +52,7 @@ export async function registerClient(deps: ClientDeps, input: ClientInput): Prom
   const problems = validateClientInput(input, { production: deps.production });
   if (problems.length) return { status: 'INVALID', problems };
   // Random ids: clients never choose their own (RFC 9700 §2.6), and ids reveal nothing.
-  const clientId = randomBytes(16).toString('base64url');
+  const clientId = generateClientId();
   const clientSecret = input.public ? undefined : generateClientSecret();
   const metadata = buildClientMetadata(clientId, input);
   try {

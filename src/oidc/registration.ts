@@ -1,4 +1,5 @@
 // Dynamic client registration (RFC 7591) and management (RFC 7592): who may register, what is accepted, what is recorded.
+import { generateClientId } from '../clients/register-client.js';
 import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import { errors, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -18,7 +19,7 @@ export function registrationFeatures(): Pick<Features, 'registration' | 'registr
       // Only holders of an initial access token issued by an administrator may register (requirement 50).
       initialAccessToken: true,
       // Random ids, never the client's choice (RFC 9700 §2.6), and 32-byte secrets (OIDC Core §16.19), as in the console.
-      idFactory: () => randomBytes(16).toString('base64url'),
+      idFactory: () => generateClientId(),
       secretFactory: () => generateClientSecret(),
       policies: { [REGISTRATION_POLICY]: enforceClientRules },
     },

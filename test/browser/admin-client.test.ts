@@ -1,46 +1,34 @@
 // An administrator registers a client in /admin, and a person signs in through it (the demo application) in Chromium.
 import { createServer } from 'node:http';
 import { expect } from 'chai';
-import { createUser, startTestApp, type TestApp } from '../helpers/app.js';
-import { connectAuthenticator, TestClock } from '../helpers/phone.js';
+import { createUser } from '../helpers/app.js';
+import { connectAuthenticator } from '../helpers/phone.js';
 import { createTotpSecret, totpCodeAt } from '../../src/security/totp.js';
-import { arrive, claimShown, launchChromium, logIn, newPage, signInAtDemo, startDemoRp, type Browser, type DemoRp } from '../helpers/chromium.js';
+import { arrive, claimShown, logIn, newPage, signInAtDemo, startDemoRp, useChromiumSuite } from '../helpers/chromium.js';
 
 const PASSWORD = 'admin console browser password';
 
 describe('browser: registering a client in the admin console', function () {
   this.timeout(120_000);
-  const clock = new TestClock();
-  let app: TestApp;
-  let demo: DemoRp | undefined;
-  let browser: Browser;
-
-  before(async function () {
-    app = await startTestApp({}, { clock: clock.read });
-    browser = await launchChromium();
-  });
-  after(async function () {
-    await browser?.close();
-    await demo?.close();
-    await app?.close();
-  });
+  // The demo application is started by the test, once the client is registered.
+  const suite = useChromiumSuite({ demo: false });
 
   it('registers the demo application under Clients; a person then signs in through it, after consent', async function () {
-    const admin = await createUser(app, { username: 'root', password: PASSWORD, role: 'sysadmin', name: 'Ria Root' });
+    const admin = await createUser(suite.app, { username: 'root', password: PASSWORD, role: 'sysadmin', name: 'Ria Root' });
     const secret = createTotpSecret();
-    await connectAuthenticator(app, admin.id, secret);
-    await createUser(app, { username: 'reader', password: PASSWORD, name: 'Rob Reader', email: 'rob@example.com' });
+    await connectAuthenticator(suite.app, admin.id, secret);
+    await createUser(suite.app, { username: 'reader', password: PASSWORD, name: 'Rob Reader', email: 'rob@example.com' });
     // The application's address is known before it is registered, as it would be in real life.
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const rpUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
-    const page = await newPage(browser);
-    await page.goto(`${app.issuer}/admin`);
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.app.issuer}/admin`);
     await logIn(page, 'root', PASSWORD);
     await arrive(page, 'Two-factor authentication');
-    clock.nextStep();
-    await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(secret, clock.now));
+    suite.clock.nextStep();
+    await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(secret, suite.clock.now));
     await page.getByRole('button', { name: 'Next' }).click();
     await arrive(page, 'Administration');
 
@@ -67,9 +55,9 @@ describe('browser: registering a client in the admin console', function () {
     await page.context().close();
 
     // A person, in another browser, signs in to the application: a third-party client, so Twofold asks for consent.
-    demo = await startDemoRp(app, { clientId, clientSecret }, server);
-    const person = await newPage(browser);
-    await signInAtDemo(person, demo);
+    suite.demo = await startDemoRp(suite.app, { clientId, clientSecret }, server);
+    const person = await newPage(suite.browser);
+    await signInAtDemo(person, suite.demo);
     await logIn(person, 'reader', PASSWORD);
     await arrive(person, 'Allow Demo app access?');
     await person.getByRole('button', { name: 'Allow' }).click();

@@ -1,54 +1,36 @@
 // The guide's section 5 in Chromium: Your settings from the top menu, Disconnect, Log out, setup again; Switch to a
 // new phone in place; and a lost phone (a code by email first).
 import { expect } from 'chai';
-import { createUser, startTestApp, type TestApp } from '../helpers/app.js';
-import { connectAuthenticator, TestClock } from '../helpers/phone.js';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { createUser } from '../helpers/app.js';
+import { connectAuthenticator } from '../helpers/phone.js';
 import { createTotpSecret, totpCodeAt } from '../../src/security/totp.js';
 import {
-  arrive, claimShown, completeSetupWizard, launchChromium, logIn, newPage, readQrCode, screenshot, signInAtDemo, startDemoRp,
-  type Browser, type DemoRp, type Page,
+  arrive, claimShown, completeSetupWizard, logIn, newPage, readQrCode, screenshot, signInAtDemo, useChromiumSuite,
+  type Page,
 } from '../helpers/chromium.js';
 
 const PASSWORD = 'new phone browser password';
 
 describe('browser: switching to a new phone (guide, section 5)', function () {
   this.timeout(120_000);
-  const clock = new TestClock();
-  let smtp: TestSmtpServer;
-  let app: TestApp;
-  let demo: DemoRp;
-  let browser: Browser;
-
-  before(async function () {
-    smtp = await startSmtpServer();
-    app = await startTestApp({ SMTP_URL: smtp.url, MAIL_FROM: 'Twofold <no-reply@twofold.test>' }, { clock: clock.read });
-    demo = await startDemoRp(app);
-    browser = await launchChromium();
-  });
-  after(async function () {
-    await browser?.close();
-    await demo?.close();
-    await app?.close();
-    await smtp?.stop();
-  });
+  const suite = useChromiumSuite({ smtp: true, env: { MAIL_FROM: 'Twofold <no-reply@twofold.test>' } });
   // Disconnecting needs a second factor within 10 minutes of the (real-time) login: keep the app's clock near now.
   beforeEach(function () {
-    clock.now = Date.now();
+    suite.clock.now = Date.now();
   });
 
   async function sysadminWithApp(username: string, name: string) {
-    const account = await createUser(app, { username, password: PASSWORD, role: 'sysadmin', name, email: `${username}@example.com` });
+    const account = await createUser(suite.app, { username, password: PASSWORD, role: 'sysadmin', name, email: `${username}@example.com` });
     const secret = createTotpSecret();
-    await connectAuthenticator(app, account.id, secret);
-    await app.queries.accounts.markEmailVerified(account.id, account.email);
+    await connectAuthenticator(suite.app, account.id, secret);
+    await suite.app.queries.accounts.markEmailVerified(account.id, account.email);
     return { account, secret };
   }
 
   async function enterAppCode(page: Page, secret: string) {
     await arrive(page, 'Two-factor authentication');
-    clock.nextStep();
-    await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(secret, clock.now));
+    suite.clock.nextStep();
+    await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(secret, suite.clock.now));
     await page.getByRole('button', { name: 'Next' }).click();
   }
 
@@ -86,9 +68,9 @@ describe('browser: switching to a new phone (guide, section 5)', function () {
 
   it('disconnects the old phone from Your settings (top menu), logs out, logs in and sets up the new phone', async function () {
     const { account, secret: oldSecret } = await sysadminWithApp('mover', 'Mona Mover');
-    const page = await newPage(browser);
+    const page = await newPage(suite.browser);
     // Twofold's own settings: opening them asks for the login first.
-    await page.goto(`${app.issuer}/account`);
+    await page.goto(`${suite.app.issuer}/account`);
     await logIn(page, 'mover', PASSWORD);
     await enterAppCode(page, oldSecret);
     await arrive(page, 'Your settings');
@@ -103,15 +85,15 @@ describe('browser: switching to a new phone (guide, section 5)', function () {
     await openTwoFactorFromMenu(page, 'Mona Mover', true);
     await page.getByText('Connected', { exact: true }).waitFor();
     await disconnectAndLogOut(page, 'Mona Mover');
-    expect(await app.queries.totp.find(account.id)).to.equal(undefined);
+    expect(await suite.app.queries.totp.find(account.id)).to.equal(undefined);
 
     // Log in again: straight to the wizard, with no Postpone.
-    await signInAtDemo(page, demo);
+    await signInAtDemo(page, suite.demo);
     await logIn(page, 'mover', PASSWORD);
     await arrive(page, 'Step 1 of 4: Install an authenticator app');
     await page.getByText('Two-factor authentication was disconnected from your account. Connect it again to continue.').waitFor();
     expect(await page.getByRole('button', { name: /Postpone/ }).count()).to.equal(0);
-    const newSecret = await completeSetupWizard(page, clock);
+    const newSecret = await completeSetupWizard(page, suite.clock);
     expect(newSecret).not.to.equal(oldSecret);
     expect(await claimShown(page, 'acr')).to.equal('urn:twofold:loa:3');
     await page.context().close();
@@ -119,8 +101,8 @@ describe('browser: switching to a new phone (guide, section 5)', function () {
 
   it('switches to a new phone in place: the new QR code, a code from it, then only the new phone signs in', async function () {
     const { secret: oldSecret } = await sysadminWithApp('switcher', 'Sid Switcher');
-    const page = await newPage(browser);
-    await page.goto(`${app.issuer}/account`);
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.app.issuer}/account`);
     await logIn(page, 'switcher', PASSWORD);
     await enterAppCode(page, oldSecret);
     await arrive(page, 'Your settings');
@@ -132,23 +114,23 @@ describe('browser: switching to a new phone (guide, section 5)', function () {
     const { secret: newSecret, cssWidth } = await readQrCode(page.getByRole('img', { name: /QR code/ }));
     expect(cssWidth).to.be.at.least(200);
     expect(newSecret).not.to.equal(oldSecret);
-    clock.nextStep();
-    await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(newSecret, clock.now));
+    suite.clock.nextStep();
+    await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(newSecret, suite.clock.now));
     await page.getByRole('button', { name: 'Next' }).click();
     await arrive(page, 'Two-factor authentication');
     expect(await page.getByRole('status').textContent()).to.equal('Your authenticator app is connected.');
 
     // At the next login the old phone's code is refused and the new one's accepted.
-    const next = await newPage(browser);
-    await signInAtDemo(next, demo);
+    const next = await newPage(suite.browser);
+    await signInAtDemo(next, suite.demo);
     await logIn(next, 'switcher', PASSWORD);
     await arrive(next, 'Two-factor authentication');
-    clock.nextStep();
-    await next.getByLabel('Code', { exact: true }).fill(totpCodeAt(oldSecret, clock.now));
+    suite.clock.nextStep();
+    await next.getByLabel('Code', { exact: true }).fill(totpCodeAt(oldSecret, suite.clock.now));
     await next.getByRole('button', { name: 'Next' }).click();
     await arrive(next, 'Two-factor authentication');
     expect(await next.getByRole('alert').textContent()).to.contain('That code is not right.');
-    await next.getByLabel('Code', { exact: true }).fill(totpCodeAt(newSecret, clock.now));
+    await next.getByLabel('Code', { exact: true }).fill(totpCodeAt(newSecret, suite.clock.now));
     await next.getByRole('button', { name: 'Next' }).click();
     expect(await claimShown(next, 'acr')).to.equal('urn:twofold:loa:3');
     await next.context().close();
@@ -157,29 +139,29 @@ describe('browser: switching to a new phone (guide, section 5)', function () {
 
   it('recovers from a lost phone: a code by email, then Disconnect, Log out, and setup on the new phone', async function () {
     const { account } = await sysadminWithApp('loser', 'Lou Loser');
-    const page = await newPage(browser);
-    await signInAtDemo(page, demo);
+    const page = await newPage(suite.browser);
+    await signInAtDemo(page, suite.demo);
     await logIn(page, 'loser', PASSWORD);
     await arrive(page, 'Two-factor authentication');
     await page.getByRole('button', { name: 'Problems with the code' }).click();
     await arrive(page, 'Code sent by email');
-    const mail = await smtp.waitFor((m) => m.to.includes('loser@example.com') && m.subject === 'Your Twofold back-up code', 20_000);
+    const mail = await suite.smtp.waitFor((m) => m.to.includes('loser@example.com') && m.subject === 'Your Twofold back-up code', 20_000);
     await page.getByLabel('Code', { exact: true }).fill(/\b(\d{6})\b/.exec(mail.text)![1]!);
     await page.getByRole('button', { name: 'Next' }).click();
     expect(await claimShown(page, 'amr')).to.equal('pwd, email');
 
     // The same Twofold session opens the settings: no second login.
-    await page.goto(`${app.issuer}/account`);
+    await page.goto(`${suite.app.issuer}/account`);
     await arrive(page, 'Your settings');
     await openTwoFactorFromMenu(page, 'Lou Loser');
     await disconnectAndLogOut(page, 'Lou Loser');
-    await smtp.waitFor((m) => m.to.includes('loser@example.com') && /disconnected/.test(m.subject), 20_000);
-    const events = await app.queries.auditEvents.list({ accountId: account.id, event: 'mfa.disconnected', limit: 5 });
+    await suite.smtp.waitFor((m) => m.to.includes('loser@example.com') && /disconnected/.test(m.subject), 20_000);
+    const events = await suite.app.queries.auditEvents.list({ accountId: account.id, event: 'mfa.disconnected', limit: 5 });
     expect(events[0]?.details['recovery']).to.equal(true);
 
-    await signInAtDemo(page, demo);
+    await signInAtDemo(page, suite.demo);
     await logIn(page, 'loser', PASSWORD);
-    await completeSetupWizard(page, clock);
+    await completeSetupWizard(page, suite.clock);
     expect(await claimShown(page, 'acr')).to.equal('urn:twofold:loa:3');
     await page.context().close();
   });

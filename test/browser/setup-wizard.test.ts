@@ -1,34 +1,19 @@
 // The guide's section 2 in Chromium: the four-step setup wizard, at phone and desktop width, and by keyboard alone.
 import { expect } from 'chai';
-import { createUser, startTestApp, type TestApp } from '../helpers/app.js';
-import { TestClock } from '../helpers/phone.js';
+import { createUser } from '../helpers/app.js';
 import { totpCodeAt } from '../../src/security/totp.js';
 import {
-  arrive, claimShown, DESKTOP, focusedElement, launchChromium, logIn, newPage, overflowsHorizontally, PHONE, readQrCode, screenshot, signInAtDemo, startDemoRp,
-  type Browser, type DemoRp, type Page,
+  arrive, claimShown, DESKTOP, focusedElement, logIn, newPage, overflowsHorizontally, PHONE, readQrCode, screenshot, signInAtDemo, useChromiumSuite,
+  type Page,
 } from '../helpers/chromium.js';
 
 const PASSWORD = 'wizard browser password';
 
 describe('browser: the setup wizard (guide, section 2)', function () {
   this.timeout(120_000);
-  const clock = new TestClock();
-  let app: TestApp;
-  let demo: DemoRp;
-  let browser: Browser;
-
-  before(async function () {
-    app = await startTestApp({}, { clock: clock.read });
-    demo = await startDemoRp(app);
-    browser = await launchChromium();
-  });
-  after(async function () {
-    await browser?.close();
-    await demo?.close();
-    await app?.close();
-  });
+  const suite = useChromiumSuite();
   beforeEach(function () {
-    clock.now = Date.now();
+    suite.clock.now = Date.now();
   });
 
   const wrongCode = (right: string) => (right === '123456' ? '654321' : '123456');
@@ -39,10 +24,10 @@ describe('browser: the setup wizard (guide, section 2)', function () {
   for (const viewport of [DESKTOP, PHONE]) {
     it(`runs the four steps at ${viewport.width} px: QR code read from the page, a wrong then a right code, confirm, back-up email`, async function () {
       const username = `wizard-${viewport.width}`;
-      await createUser(app, { username, password: PASSWORD, role: 'sysadmin', name: 'Ada Wizard', email: `${username}@example.com` });
+      await createUser(suite.app, { username, password: PASSWORD, role: 'sysadmin', name: 'Ada Wizard', email: `${username}@example.com` });
       const desktop = viewport.width === DESKTOP.width;
-      const page = await newPage(browser, viewport);
-      await signInAtDemo(page, demo);
+      const page = await newPage(suite.browser, viewport);
+      await signInAtDemo(page, suite.demo);
       await logIn(page, username, PASSWORD);
 
       // Step 1: the apps to install, Next (and Postpone, this being a first login).
@@ -67,7 +52,7 @@ describe('browser: the setup wizard (guide, section 2)', function () {
       expect(await page.getByLabel('Key to copy').inputValue()).to.equal(qr.secret);
       await fitsWidth(page, 'step 2 with the key shown');
 
-      await page.getByLabel('Code', { exact: true }).fill(wrongCode(totpCodeAt(qr.secret, clock.now)));
+      await page.getByLabel('Code', { exact: true }).fill(wrongCode(totpCodeAt(qr.secret, suite.clock.now)));
       await page.getByRole('button', { name: 'Next' }).click();
       await arrive(page, 'Step 2 of 4: Connect your authenticator app');
       expect(await page.getByRole('alert').textContent()).to.contain('That code is not right.');
@@ -75,8 +60,8 @@ describe('browser: the setup wizard (guide, section 2)', function () {
       expect((await readQrCode(page.getByRole('img', { name: /QR code/ }))).secret).to.equal(qr.secret);
       await fitsWidth(page, 'step 2 after a wrong code');
 
-      clock.nextStep();
-      await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(qr.secret, clock.now));
+      suite.clock.nextStep();
+      await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(qr.secret, suite.clock.now));
       await page.getByRole('button', { name: 'Next' }).click();
 
       // Step 3: connected.
@@ -104,8 +89,8 @@ describe('browser: the setup wizard (guide, section 2)', function () {
   }
 
   it('can be done with the keyboard alone: login, the four steps, then a login with a code (Tab, Enter, typing)', async function () {
-    await createUser(app, { username: 'keyboard', password: PASSWORD, role: 'sysadmin', name: 'Kim Keys', email: 'kim@example.com' });
-    const page = await newPage(browser, DESKTOP);
+    await createUser(suite.app, { username: 'keyboard', password: PASSWORD, role: 'sysadmin', name: 'Kim Keys', email: 'kim@example.com' });
+    const page = await newPage(suite.browser, DESKTOP);
     const focused = () => focusedElement(page);
     // Tabs forward until the focused element matches, as a keyboard user would; fails if it is never reached.
     async function tabTo(what: RegExp) {
@@ -127,7 +112,7 @@ describe('browser: the setup wizard (guide, section 2)', function () {
       await page.keyboard.press('Enter');
     }
 
-    await page.goto(demo.url);
+    await page.goto(suite.demo.url);
     await logInByKeyboard();
     await arrive(page, 'Step 1 of 4: Install an authenticator app');
     expect(await focused()).to.match(/^button Next/);
@@ -136,12 +121,12 @@ describe('browser: the setup wizard (guide, section 2)', function () {
     await arrive(page, 'Step 2 of 4: Connect your authenticator app');
     const { secret } = await readQrCode(page.getByRole('img', { name: /QR code/ }));
     expect(await focused()).to.match(/^input#code/);
-    await page.keyboard.type(wrongCode(totpCodeAt(secret, clock.now)));
+    await page.keyboard.type(wrongCode(totpCodeAt(secret, suite.clock.now)));
     await page.keyboard.press('Enter');
     await arrive(page, 'Step 2 of 4: Connect your authenticator app');
     expect(await focused(), 'focus back in the code field after a wrong code').to.match(/^input#code/);
-    clock.nextStep();
-    await page.keyboard.type(totpCodeAt(secret, clock.now));
+    suite.clock.nextStep();
+    await page.keyboard.type(totpCodeAt(secret, suite.clock.now));
     await tabTo(/^button Next/);
     await page.keyboard.press('Enter');
 
@@ -166,8 +151,8 @@ describe('browser: the setup wizard (guide, section 2)', function () {
     await logInByKeyboard();
     await arrive(page, 'Two-factor authentication');
     expect(await focused()).to.match(/^input#code/);
-    clock.nextStep();
-    await page.keyboard.type(totpCodeAt(secret, clock.now));
+    suite.clock.nextStep();
+    await page.keyboard.type(totpCodeAt(secret, suite.clock.now));
     await page.keyboard.press('Enter');
     expect(await claimShown(page, 'acr')).to.equal('urn:twofold:loa:3');
     await page.context().close();

@@ -1,56 +1,38 @@
 // The guide's sections 3 and 4 in Chromium: logging in with a code, and Problems with the code (a code by email).
 import { expect } from 'chai';
-import { createUser, startTestApp, type TestApp } from '../helpers/app.js';
-import { connectAuthenticator, TestClock } from '../helpers/phone.js';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { createUser } from '../helpers/app.js';
+import { connectAuthenticator } from '../helpers/phone.js';
 import { createTotpSecret, totpCodeAt } from '../../src/security/totp.js';
-import { arrive, claimShown, launchChromium, logIn, newPage, screenshot, signInAtDemo, startDemoRp, type Browser, type DemoRp } from '../helpers/chromium.js';
+import { arrive, claimShown, logIn, newPage, screenshot, signInAtDemo, useChromiumSuite } from '../helpers/chromium.js';
 
 const PASSWORD = 'code login browser password';
 
 describe('browser: logging in with two-factor authentication (guide, sections 3 and 4)', function () {
   this.timeout(120_000);
-  const clock = new TestClock();
-  let smtp: TestSmtpServer;
-  let app: TestApp;
-  let demo: DemoRp;
-  let browser: Browser;
-
-  before(async function () {
-    smtp = await startSmtpServer();
-    app = await startTestApp({ SMTP_URL: smtp.url, MAIL_FROM: 'Twofold <no-reply@twofold.test>' }, { clock: clock.read });
-    demo = await startDemoRp(app);
-    browser = await launchChromium();
-  });
-  after(async function () {
-    await browser?.close();
-    await demo?.close();
-    await app?.close();
-    await smtp?.stop();
-  });
+  const suite = useChromiumSuite({ smtp: true, env: { MAIL_FROM: 'Twofold <no-reply@twofold.test>' } });
   beforeEach(function () {
-    clock.now = Date.now();
+    suite.clock.now = Date.now();
   });
 
   async function sysadminWithApp(username: string) {
-    const account = await createUser(app, { username, password: PASSWORD, role: 'sysadmin', name: `Sam ${username}`, email: `${username}@example.com` });
+    const account = await createUser(suite.app, { username, password: PASSWORD, role: 'sysadmin', name: `Sam ${username}`, email: `${username}@example.com` });
     const secret = createTotpSecret();
-    await connectAuthenticator(app, account.id, secret);
-    await app.queries.accounts.markEmailVerified(account.id, account.email);
+    await connectAuthenticator(suite.app, account.id, secret);
+    await suite.app.queries.accounts.markEmailVerified(account.id, account.email);
     return { account, secret };
   }
 
   it('asks for the current code after the password; a wrong code is refused, the current one signs in', async function () {
     const { secret } = await sysadminWithApp('coder');
-    const page = await newPage(browser);
-    await signInAtDemo(page, demo);
+    const page = await newPage(suite.browser);
+    await signInAtDemo(page, suite.demo);
     await logIn(page, 'coder', PASSWORD);
 
     await arrive(page, 'Two-factor authentication');
     await page.getByText('Enter the current code from your authenticator app. The code changes every 30 seconds.').waitFor();
     await screenshot(page, 'login-code');
-    clock.nextStep();
-    const code = totpCodeAt(secret, clock.now);
+    suite.clock.nextStep();
+    const code = totpCodeAt(secret, suite.clock.now);
     await page.getByLabel('Code', { exact: true }).fill(code === '123456' ? '654321' : '123456');
     await page.getByRole('button', { name: 'Next' }).click();
     await arrive(page, 'Two-factor authentication');
@@ -68,15 +50,15 @@ describe('browser: logging in with two-factor authentication (guide, sections 3 
 
   it('sends a one-time code by email on Problems with the code; typing the code from the email signs in', async function () {
     await sysadminWithApp('mailer');
-    const page = await newPage(browser);
-    await signInAtDemo(page, demo);
+    const page = await newPage(suite.browser);
+    await signInAtDemo(page, suite.demo);
     await logIn(page, 'mailer', PASSWORD);
     await arrive(page, 'Two-factor authentication');
     await page.getByRole('button', { name: 'Problems with the code' }).click();
 
     await arrive(page, 'Code sent by email');
     await page.getByText('We sent a one-time code to m***@example.com. Enter it below. The code is valid for 5 minutes.').waitFor();
-    const mail = await smtp.waitFor((m) => m.to.includes('mailer@example.com') && /code/i.test(m.subject), 20_000);
+    const mail = await suite.smtp.waitFor((m) => m.to.includes('mailer@example.com') && /code/i.test(m.subject), 20_000);
     const code = /\b(\d{6})\b/.exec(mail.text)?.[1];
     expect(code, mail.text).to.match(/^\d{6}$/);
     expect(await page.content(), 'the code never appears on the page').not.to.contain(code);
@@ -86,7 +68,7 @@ describe('browser: logging in with two-factor authentication (guide, sections 3 
     await page.getByRole('button', { name: 'Next' }).click();
     expect(await claimShown(page, 'acr')).to.equal('urn:twofold:loa:2');
     expect(await claimShown(page, 'amr')).to.equal('pwd, email');
-    await smtp.waitFor((m) => m.to.includes('mailer@example.com') && /back-up code was used/i.test(m.subject), 20_000);
+    await suite.smtp.waitFor((m) => m.to.includes('mailer@example.com') && /back-up code was used/i.test(m.subject), 20_000);
     await page.context().close();
   });
 });

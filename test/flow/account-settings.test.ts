@@ -1,10 +1,10 @@
 // Your settings (/account): signing in to it, Edit profile, the two-factor page, Disconnect, a new phone, Log out, CSRF.
 import { expect } from 'chai';
 import { Browser, hiddenInput, type Page } from '../helpers/browser.js';
-import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
-import { codeFor, connectAuthenticator, secretOnPage, TestClock } from '../helpers/phone.js';
-import { discoverClient, openLogin, startAuthorization, type RelyingParty } from '../helpers/relying-party.js';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { createUser } from '../helpers/app.js';
+import { codeFor, connectAuthenticator, secretOnPage } from '../helpers/phone.js';
+import { openLogin, startAuthorization } from '../helpers/relying-party.js';
+import { useFlowSuite } from '../helpers/flow-suite.js';
 import { createTotpSecret } from '../../src/security/totp.js';
 
 const PASSWORD = 'settings password 1';
@@ -12,36 +12,23 @@ const ELEVEN_MINUTES = 11 * 60 * 1000;
 
 describe('Your settings', function () {
   this.timeout(30000);
-  const clock = new TestClock();
-  let smtp: TestSmtpServer;
-  let app: TestApp;
-  let rp: RelyingParty;
-
-  before(async function () {
-    smtp = await startSmtpServer();
-    app = await startTestApp({ SMTP_URL: smtp.url, MAIL_FROM: 'Twofold <no-reply@twofold.test>' }, { clock: clock.read });
-    rp = await discoverClient(app.issuer, await createClient(app));
-  });
-  after(async function () {
-    await app?.close();
-    await smtp?.stop();
-  });
+  const suite = useFlowSuite({ smtp: true, env: { MAIL_FROM: 'Twofold <no-reply@twofold.test>' } });
   // The session's login time is real time: each test starts with the app's clock back at the real time.
   beforeEach(function () {
-    clock.now = Date.now();
+    suite.clock.now = Date.now();
   });
 
-  const url = (path: string) => `${app.issuer}${path}`;
-  const mailTo = (address: string, subject: RegExp) => smtp.waitFor((m) => m.to.includes(address) && subject.test(m.subject), 5000);
-  const mailsTo = (address: string) => smtp.messages.filter((m) => m.to.includes(address));
-  const events = async (accountId: string, event: string) => app.queries.auditEvents.list({ accountId, event, limit: 10 });
+  const url = (path: string) => `${suite.app.issuer}${path}`;
+  const mailTo = (address: string, subject: RegExp) => suite.smtp.waitFor((m) => m.to.includes(address) && subject.test(m.subject), 5000);
+  const mailsTo = (address: string) => suite.smtp.messages.filter((m) => m.to.includes(address));
+  const events = async (accountId: string, event: string) => suite.app.queries.auditEvents.list({ accountId, event, limit: 10 });
   const wrongCode = (right: string) => (right === '123456' ? '654321' : '123456');
 
   async function sysadminWithApp(username: string, options: { verified?: boolean } = {}) {
-    const account = await createUser(app, { username, password: PASSWORD, role: 'sysadmin', name: `Admin ${username}` });
+    const account = await createUser(suite.app, { username, password: PASSWORD, role: 'sysadmin', name: `Admin ${username}` });
     const secret = createTotpSecret();
-    await connectAuthenticator(app, account.id, secret);
-    if (options.verified) await app.queries.accounts.markEmailVerified(account.id, account.email);
+    await connectAuthenticator(suite.app, account.id, secret);
+    if (options.verified) await suite.app.queries.accounts.markEmailVerified(account.id, account.email);
     return { account, secret };
   }
 
@@ -50,8 +37,8 @@ describe('Your settings', function () {
     const login = await browser.follow(url('/account'));
     let page = await browser.submit(login, '/login', { username, password: PASSWORD });
     if (secret) {
-      clock.nextStep();
-      page = await browser.submit(page, '/totp', { code: codeFor(secret, clock) });
+      suite.clock.nextStep();
+      page = await browser.submit(page, '/totp', { code: codeFor(secret, suite.clock) });
     }
     expect(page.url, page.html.slice(0, 800)).to.equal(url('/account'));
     return { browser, page };
@@ -71,8 +58,8 @@ describe('Your settings', function () {
     expect(login.html).to.contain('<label for="password">Password</label>');
     const codePage = await browser.submit(login, '/login', { username: 'menu', password: PASSWORD });
     expect(codePage.html).to.contain('<label for="code">Code</label>');
-    clock.nextStep();
-    const page = await browser.submit(codePage, '/totp', { code: codeFor(secret, clock) });
+    suite.clock.nextStep();
+    const page = await browser.submit(codePage, '/totp', { code: codeFor(secret, suite.clock) });
     expect(page.url).to.equal(url('/account'));
     expect(page.status).to.equal(200);
     expect(page.headers.get('cache-control')).to.equal('no-store');
@@ -85,7 +72,7 @@ describe('Your settings', function () {
   });
 
   it('opens for a sysadmin who postponed setup, who can connect an app there', async function () {
-    const account = await createUser(app, { username: 'later', password: PASSWORD, role: 'sysadmin', email: 'later@example.com' });
+    const account = await createUser(suite.app, { username: 'later', password: PASSWORD, role: 'sysadmin', email: 'later@example.com' });
     const browser = new Browser();
     const install = await browser.submit(await browser.follow(url('/account')), '/login', { username: 'later', password: PASSWORD });
     expect(install.html).to.contain('Postpone (5 times left)');
@@ -101,25 +88,25 @@ describe('Your settings', function () {
     expect(connect.headers.get('cache-control')).to.equal('no-store');
     expect(connect.html).to.match(/<img src="data:image\/png;base64,[A-Za-z0-9+/=]+"[^>]*alt="QR code/);
     const secret = secretOnPage(connect.html);
-    expect(await app.queries.totp.find(account.id), 'pending until a code proves it').to.equal(undefined);
+    expect(await suite.app.queries.totp.find(account.id), 'pending until a code proves it').to.equal(undefined);
 
-    clock.nextStep();
-    const wrong = await browser.submit(connect, '/two-factor/connect', { code: wrongCode(codeFor(secret, clock)) });
+    suite.clock.nextStep();
+    const wrong = await browser.submit(connect, '/two-factor/connect', { code: wrongCode(codeFor(secret, suite.clock)) });
     expect(wrong.status).to.equal(400);
     expect(wrong.html).to.contain('That code is not right.');
-    expect(await app.queries.totp.find(account.id)).to.equal(undefined);
-    const connected = await browser.submit(wrong, '/two-factor/connect', { code: codeFor(secret, clock) });
+    expect(await suite.app.queries.totp.find(account.id)).to.equal(undefined);
+    const connected = await browser.submit(wrong, '/two-factor/connect', { code: codeFor(secret, suite.clock) });
     expect(connected.url).to.equal(url('/account/two-factor?connected=1'));
     expect(connected.html).to.contain('Your authenticator app is connected.');
     expect(connected.html).to.contain('<dt>Connected since</dt>');
-    expect((await app.queries.totp.find(account.id))?.secret).to.equal(secret);
+    expect((await suite.app.queries.totp.find(account.id))?.secret).to.equal(secret);
     expect((await events(account.id, 'mfa.connected'))[0]?.details).to.deep.equal({ switched: false });
     await mailTo('later@example.com', /authenticator app was connected/);
   });
 
   describe('Edit profile', function () {
     it('refuses an empty name and a bad address with 400 and both messages, and saves a name change', async function () {
-      const account = await createUser(app, { username: 'renamer', password: PASSWORD, name: 'Old Name' });
+      const account = await createUser(suite.app, { username: 'renamer', password: PASSWORD, name: 'Old Name' });
       const { browser } = await signInToSettings('renamer');
       const profile = await browser.follow(url('/account/profile'));
       expect(profile.html).to.contain('value="Old Name"');
@@ -127,36 +114,36 @@ describe('Your settings', function () {
       expect(bad.status).to.equal(400);
       expect(bad.html).to.contain('Enter your name (at most 100 characters).');
       expect(bad.html).to.contain('Enter a valid email address');
-      expect((await app.queries.accounts.findById(account.id))?.name).to.equal('Old Name');
+      expect((await suite.app.queries.accounts.findById(account.id))?.name).to.equal('Old Name');
 
       const saved = await browser.submit(bad, '/account/profile', { name: '  New   Name ', email: account.email });
       expect(saved.url).to.equal(url('/account/profile?saved=1'));
       expect(saved.html).to.contain('Your profile was saved.');
       expect(saved.html).to.contain('<summary>New Name</summary>');
-      expect((await app.queries.accounts.findById(account.id))?.name).to.equal('New Name');
+      expect((await suite.app.queries.accounts.findById(account.id))?.name).to.equal('New Name');
       expect(mailsTo(account.email), 'a name change sends no mail').to.have.length(0);
     });
 
     it('asks an account with an app to confirm it is you before an email change after 10 minutes, then tells both addresses', async function () {
       const { account, secret } = await sysadminWithApp('mover', { verified: true });
       const { browser } = await signInToSettings('mover', secret);
-      clock.now += ELEVEN_MINUTES;
+      suite.clock.now += ELEVEN_MINUTES;
       const profile = await browser.follow(url('/account/profile'));
       const refused = await browser.submit(profile, '/account/profile', { name: account.name, email: 'mover-new@example.org' });
       expect(refused.status).to.equal(403);
       expect(refused.html).to.contain(`<a href="/account/verify?return=/account/profile">confirm it's you</a>`);
-      const unchanged = await app.queries.accounts.findById(account.id);
+      const unchanged = await suite.app.queries.accounts.findById(account.id);
       expect(unchanged?.email).to.equal(account.email);
       expect(unchanged?.emailVerifiedAt).to.be.instanceOf(Date);
 
       const verify = await browser.follow(url('/account/verify?return=/account/profile'));
       expect(verify.html).to.contain("Confirm it's you");
-      clock.nextStep();
-      const back = await browser.submit(verify, '/account/verify', { code: codeFor(secret, clock), return: hiddenInput(verify.html, 'return')! });
+      suite.clock.nextStep();
+      const back = await browser.submit(verify, '/account/verify', { code: codeFor(secret, suite.clock), return: hiddenInput(verify.html, 'return')! });
       expect(back.url).to.equal(url('/account/profile'));
       const saved = await browser.submit(back, '/account/profile', { name: account.name, email: 'mover-new@example.org' });
       expect(saved.html).to.contain('Your profile was saved.');
-      const changed = await app.queries.accounts.findById(account.id);
+      const changed = await suite.app.queries.accounts.findById(account.id);
       expect(changed?.email).to.equal('mover-new@example.org');
       expect(changed?.emailVerifiedAt).to.equal(null);
       const notice = await mailTo(account.email, /email address of your Twofold account was changed/);
@@ -166,7 +153,7 @@ describe('Your settings', function () {
     });
 
     it('verifies a new address through its link: the GET only shows a Confirm button, the POST verifies, once', async function () {
-      const account = await createUser(app, { username: 'linker', password: PASSWORD });
+      const account = await createUser(suite.app, { username: 'linker', password: PASSWORD });
       const { browser } = await signInToSettings('linker');
       const profile = await browser.follow(url('/account/profile'));
       await browser.submit(profile, '/account/profile', { name: account.name, email: 'linker-new@example.org' });
@@ -180,12 +167,12 @@ describe('Your settings', function () {
       expect(page.status).to.equal(200);
       expect(page.html).to.contain('<strong>linker-new@example.org</strong>');
       expect(page.html).to.contain('>Confirm</button>');
-      expect((await app.queries.accounts.findById(account.id))?.emailVerifiedAt, 'a GET changes nothing').to.equal(null);
+      expect((await suite.app.queries.accounts.findById(account.id))?.emailVerifiedAt, 'a GET changes nothing').to.equal(null);
       const token = hiddenInput(page.html, 'token')!;
       const verified = await reader.submit(page, '/account/verify-email', { token });
       expect(verified.status).to.equal(200);
       expect(verified.html).to.contain('Your back-up email address is verified.');
-      expect((await app.queries.accounts.findById(account.id))?.emailVerifiedAt).to.be.instanceOf(Date);
+      expect((await suite.app.queries.accounts.findById(account.id))?.emailVerifiedAt).to.be.instanceOf(Date);
 
       const again = await reader.submit(page, '/account/verify-email', { token });
       expect(again.status).to.equal(400);
@@ -197,7 +184,7 @@ describe('Your settings', function () {
   it('shows the app (connected since, last used) and the back-up email status, and sends the link again', async function () {
     const { account, secret } = await sysadminWithApp('status');
     const { browser } = await signInToSettings('status', secret);
-    const totp = (await app.queries.totp.find(account.id))!;
+    const totp = (await suite.app.queries.totp.find(account.id))!;
     const page = await browser.follow(url('/account/two-factor'));
     expect(page.html).to.contain(`<dt>Connected since</dt><dd>${totp.connectedAt.toUTCString()}</dd>`);
     expect(page.html).to.contain(`<dt>Last used</dt><dd>${totp.lastUsedAt!.toUTCString()}</dd>`);
@@ -209,7 +196,7 @@ describe('Your settings', function () {
     expect(sent.html).to.contain(`We sent a verification link to ${account.email}.`);
     expect((await mailTo(account.email, /Confirm your email address/)).text).to.contain('/account/verify-email?token=');
 
-    await app.queries.accounts.markEmailVerified(account.id, account.email);
+    await suite.app.queries.accounts.markEmailVerified(account.id, account.email);
     const verified = await browser.follow(url('/account/two-factor'));
     expect(verified.html).to.contain('<dd>Verified');
     expect(verified.html).not.to.contain('Send the verification link again');
@@ -220,30 +207,30 @@ describe('Your settings', function () {
     const { browser } = await signInToSettings('unplug', secret);
     const confirm = await browser.follow(url('/account/two-factor/disconnect'));
     expect(confirm.html).to.contain('Disconnect your authenticator app?');
-    expect(await app.queries.totp.find(account.id), 'a GET changes nothing').not.to.equal(undefined);
+    expect(await suite.app.queries.totp.find(account.id), 'a GET changes nothing').not.to.equal(undefined);
 
-    clock.now += ELEVEN_MINUTES;
+    suite.clock.now += ELEVEN_MINUTES;
     const stale = await browser.request(url('/account/two-factor/disconnect'), { form: { _csrf: hiddenInput(confirm.html, '_csrf')! } });
     expect(stale.status).to.equal(303);
     expect(stale.headers.get('location')).to.equal('/account/verify?return=%2Faccount%2Ftwo-factor%2Fdisconnect');
-    expect(await app.queries.totp.find(account.id)).not.to.equal(undefined);
+    expect(await suite.app.queries.totp.find(account.id)).not.to.equal(undefined);
     expect(await events(account.id, 'mfa.disconnected')).to.have.length(0);
 
     const verify = await browser.follow(url('/account/verify?return=%2Faccount%2Ftwo-factor%2Fdisconnect'));
-    clock.nextStep();
+    suite.clock.nextStep();
     const returnTo = hiddenInput(verify.html, 'return')!;
     expect(returnTo).to.equal('/account/two-factor/disconnect');
-    const wrong = await browser.submit(verify, '/account/verify', { code: wrongCode(codeFor(secret, clock)), return: returnTo });
+    const wrong = await browser.submit(verify, '/account/verify', { code: wrongCode(codeFor(secret, suite.clock)), return: returnTo });
     expect(wrong.status).to.equal(400);
     expect(wrong.html).to.contain('That code is not right.');
-    const again = await browser.submit(wrong, '/account/verify', { code: codeFor(secret, clock), return: returnTo });
+    const again = await browser.submit(wrong, '/account/verify', { code: codeFor(secret, suite.clock), return: returnTo });
     expect(again.url).to.equal(url('/account/two-factor/disconnect'));
     const done = await browser.submit(again, '/two-factor/disconnect', {});
     expect(done.status).to.equal(200);
     expect(done.html).to.contain('Two-factor authentication is disconnected');
     expect(done.html).to.contain('Log out, then log in again');
     expect(done.html).to.match(/<form method="post" action="\/account\/logout">[\s\S]*?>Log out<\/button>\s*<\/form>\s*<\/section>/);
-    expect(await app.queries.totp.find(account.id)).to.equal(undefined);
+    expect(await suite.app.queries.totp.find(account.id)).to.equal(undefined);
     const [event] = await events(account.id, 'mfa.disconnected');
     expect(event?.details).to.deep.equal({ recovery: false });
     expect((await mailTo(account.email, /authenticator app was disconnected/)).text).not.to.contain('back-up code sent by email');
@@ -261,28 +248,28 @@ describe('Your settings', function () {
     expect(newSecret).not.to.equal(oldSecret);
 
     await signInToSettings('switcher', oldSecret, new Browser());
-    expect((await app.queries.totp.find(account.id))?.secret).to.equal(oldSecret);
+    expect((await suite.app.queries.totp.find(account.id))?.secret).to.equal(oldSecret);
 
-    clock.nextStep();
-    const connected = await browser.submit(connect, '/two-factor/connect', { code: codeFor(newSecret, clock) });
+    suite.clock.nextStep();
+    const connected = await browser.submit(connect, '/two-factor/connect', { code: codeFor(newSecret, suite.clock) });
     expect(connected.url).to.equal(url('/account/two-factor?connected=1'));
-    expect((await app.queries.totp.find(account.id))?.secret).to.equal(newSecret);
+    expect((await suite.app.queries.totp.find(account.id))?.secret).to.equal(newSecret);
     expect((await events(account.id, 'mfa.connected'))[0]?.details).to.deep.equal({ switched: true });
 
     const other = new Browser();
     const codePage = await other.submit(await other.follow(url('/account')), '/login', { username: 'switcher', password: PASSWORD });
-    clock.nextStep();
-    const old = await other.submit(codePage, '/totp', { code: codeFor(oldSecret, clock) });
+    suite.clock.nextStep();
+    const old = await other.submit(codePage, '/totp', { code: codeFor(oldSecret, suite.clock) });
     expect(old.status).to.equal(401);
     expect(old.html).to.contain('That code is not right.');
-    const fresh = await other.submit(old, '/totp', { code: codeFor(newSecret, clock) });
+    const fresh = await other.submit(old, '/totp', { code: codeFor(newSecret, suite.clock) });
     expect(fresh.url).to.equal(url('/account'));
   });
 
   it('logs out from the menu: /account asks for the login again and prompt=none gets login_required', async function () {
-    await createUser(app, { username: 'leaver', password: PASSWORD });
+    await createUser(suite.app, { username: 'leaver', password: PASSWORD });
     const { browser, page } = await signInToSettings('leaver');
-    const silentBefore = await openLogin(browser, rp, await startAuthorization(rp, { prompt: 'none' }));
+    const silentBefore = await openLogin(browser, suite.rp, await startAuthorization(suite.rp, { prompt: 'none' }));
     expect(new URL(silentBefore.stoppedAt!).searchParams.get('code'), 'the session works before').to.be.a('string');
 
     const cookiesBefore = await browser.jar.getCookieString(url('/account'));
@@ -295,7 +282,7 @@ describe('Your settings', function () {
     const again = await browser.request(url('/account'));
     expect(again.status).to.equal(302);
     expect(new URL(again.headers.get('location')!).searchParams.get('client_id')).to.equal('twofold-account');
-    const silent = await openLogin(browser, rp, await startAuthorization(rp, { prompt: 'none' }));
+    const silent = await openLogin(browser, suite.rp, await startAuthorization(suite.rp, { prompt: 'none' }));
     expect(new URL(silent.stoppedAt!).searchParams.get('error')).to.equal('login_required');
   });
 
@@ -305,7 +292,7 @@ describe('Your settings', function () {
     const forged = await browser.request(url('/account/profile'), { form: { name: 'Mallory', email: 'mallory@example.org' } });
     expect(forged.status).to.equal(403);
     expect(await forged.text()).to.contain('Your form has expired');
-    expect((await app.queries.accounts.findById(account.id))?.name).to.equal(account.name);
+    expect((await suite.app.queries.accounts.findById(account.id))?.name).to.equal(account.name);
 
     // A valid form token from before the logout: the refusal comes from the missing session, not from CSRF.
     const csrf = hiddenInput(page.html, '_csrf')!;
@@ -314,7 +301,7 @@ describe('Your settings', function () {
     expect(signedOut.status).to.equal(403);
     expect(signedOut.headers.get('location')).to.equal(null);
     expect(await signedOut.text()).not.to.contain('Your form has expired');
-    expect(await app.queries.totp.find(account.id)).not.to.equal(undefined);
+    expect(await suite.app.queries.totp.find(account.id)).not.to.equal(undefined);
     expect(await events(account.id, 'mfa.disconnected')).to.have.length(0);
   });
 });

@@ -2,11 +2,11 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { Browser, hiddenInput, type Page } from '../helpers/browser.js';
-import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
+import { createUser } from '../helpers/app.js';
 import { signInAsAdmin, type AdminSession } from '../helpers/admin.js';
-import { connectAuthenticator, TestClock } from '../helpers/phone.js';
-import { discoverClient, isCallback, openLogin, signIn, startAuthorization, submitPassword, type RelyingParty } from '../helpers/relying-party.js';
-import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { connectAuthenticator } from '../helpers/phone.js';
+import { isCallback, openLogin, signIn, startAuthorization, submitPassword } from '../helpers/relying-party.js';
+import { useFlowSuite } from '../helpers/flow-suite.js';
 import { hashPassword } from '../../src/security/passwords.js';
 import { createTotpSecret } from '../../src/security/totp.js';
 import type { Account } from '../../src/storage/queries.js';
@@ -14,26 +14,16 @@ import type { Account } from '../../src/storage/queries.js';
 const PASSWORD = 'accounts flow password';
 
 describe('admin console: accounts and 2FA oversight', function () {
-  const clock = new TestClock();
-  let smtp: TestSmtpServer;
-  let app: TestApp;
-  let rp: RelyingParty;
+  const suite = useFlowSuite({ smtp: true, env: { MAIL_FROM: 'Twofold <no-reply@twofold.test>' } });
   let admin: AdminSession;
   let passwordHash: string;
 
   before(async function () {
-    smtp = await startSmtpServer();
-    app = await startTestApp({ SMTP_URL: smtp.url, MAIL_FROM: 'Twofold <no-reply@twofold.test>' }, { clock: clock.read });
-    rp = await discoverClient(app.issuer, await createClient(app));
-    admin = await signInAsAdmin(app, clock, 'console-admin');
+    admin = await signInAsAdmin(suite.app, suite.clock, 'console-admin');
     passwordHash = await hashPassword(PASSWORD);
   });
-  after(async function () {
-    await app?.close();
-    await smtp?.stop();
-  });
 
-  const open = (path: string) => admin.browser.follow(`${app.issuer}${path}`);
+  const open = (path: string) => admin.browser.follow(`${suite.app.issuer}${path}`);
   const usernamesOn = (page: Page) => [...page.html.matchAll(/<tr data-username="([^"]+)"/g)].map((m) => m[1]!);
   const rowOf = (page: Page, username: string) => {
     const start = page.html.indexOf(`<tr data-username="${username}"`);
@@ -42,11 +32,11 @@ describe('admin console: accounts and 2FA oversight', function () {
   };
   // Accounts created straight in storage, with one shared hash: argon2 for each would make paging tests slow.
   async function quickAccount(username: string, input: { name?: string; email?: string; role?: 'user' | 'sysadmin' } = {}): Promise<Account> {
-    const result = await app.queries.accounts.create({ username, name: input.name ?? `Person ${username}`, email: input.email ?? `${username}@example.com`, role: input.role ?? 'user', passwordHash });
+    const result = await suite.app.queries.accounts.create({ username, name: input.name ?? `Person ${username}`, email: input.email ?? `${username}@example.com`, role: input.role ?? 'user', passwordHash });
     if (result.status !== 'CREATED') throw new Error(`could not create ${username}`);
     return result.account;
   }
-  const auditOf = async (accountId: string, event: string) => app.queries.auditEvents.list({ accountId, event, limit: 10 });
+  const auditOf = async (accountId: string, event: string) => suite.app.queries.auditEvents.list({ accountId, event, limit: 10 });
 
   it('finds accounts by part of the username, name or email, in any letter case, 50 a page, escaped', async function () {
     await quickAccount('Ops-Finder', { email: 'finder@corp.example' });
@@ -95,18 +85,18 @@ describe('admin console: accounts and 2FA oversight', function () {
     const weak = await admin.browser.submit(taken, '/admin/accounts/new', { username: 'new-person', name: 'New Person', email: 'new@example.com', role: 'user', password: 'password123' });
     expect(weak.status).to.equal(400);
     expect(weak.html).to.contain('This password is on a list of common or breached passwords');
-    expect(await app.queries.accounts.findByUsername('new-person')).to.equal(undefined);
+    expect(await suite.app.queries.accounts.findByUsername('new-person')).to.equal(undefined);
 
     const created = await admin.browser.submit(weak, '/admin/accounts/new', { username: 'new-person', name: 'New Person', email: 'new@example.com', role: 'user', password: 'a fresh initial password' });
     expect(created.status).to.equal(200);
     expect(created.url).to.match(/\/admin\/accounts\/[0-9a-f-]{36}\?done=created$/);
     expect(created.html).to.contain('The account was created.');
-    const account = (await app.queries.accounts.findByUsername('new-person'))!;
+    const account = (await suite.app.queries.accounts.findByUsername('new-person'))!;
     expect(account).to.include({ name: 'New Person', email: 'new@example.com', role: 'user', disabled: false });
     const [event] = await auditOf(account.id, 'account.created');
     expect(event?.actorId).to.equal(admin.account.id);
 
-    const { tokens } = await signIn(new Browser(), rp, 'new-person', 'a fresh initial password');
+    const { tokens } = await signIn(new Browser(), suite.rp, 'new-person', 'a fresh initial password');
     expect(tokens.claims()?.preferred_username).to.equal('new-person');
   });
 
@@ -114,11 +104,11 @@ describe('admin console: accounts and 2FA oversight', function () {
     const target = await quickAccount('promoted');
     const confirm = await open(`/admin/accounts/${target.id}/role?to=sysadmin`);
     expect(confirm.html).to.contain('Make promoted a sysadmin?');
-    expect((await app.queries.accounts.findById(target.id))?.role).to.equal('user');
+    expect((await suite.app.queries.accounts.findById(target.id))?.role).to.equal('user');
     // The browser sends the form's hidden field, as a real one would.
     const done = await admin.browser.submit(confirm, '/role', { to: hiddenInput(confirm.html, 'to')! });
     expect(done.html).to.contain('The role is now sysadmin.');
-    expect((await app.queries.accounts.findById(target.id))?.role).to.equal('sysadmin');
+    expect((await suite.app.queries.accounts.findById(target.id))?.role).to.equal('sysadmin');
     const [changed] = await auditOf(target.id, 'account.role_changed');
     expect(changed).to.deep.include({ actorId: admin.account.id, details: { from: 'user', to: 'sysadmin' } });
     const back = await admin.browser.submit(await open(`/admin/accounts/${target.id}/role?to=user`), '/role', { to: 'user' });
@@ -128,43 +118,43 @@ describe('admin console: accounts and 2FA oversight', function () {
     expect(self.status).to.equal(403);
     expect(self.html).to.contain('You cannot take away your own sysadmin role.');
     expect(self.html).not.to.contain('/role"');
-    const forged = await admin.browser.request(`${app.issuer}/admin/accounts/${admin.account.id}/role`, { form: { _csrf: hiddenInput(confirm.html, '_csrf')!, to: 'user' } });
+    const forged = await admin.browser.request(`${suite.app.issuer}/admin/accounts/${admin.account.id}/role`, { form: { _csrf: hiddenInput(confirm.html, '_csrf')!, to: 'user' } });
     expect(forged.status).to.equal(403);
     expect(await forged.text()).to.contain('You cannot take away your own sysadmin role.');
-    expect((await app.queries.accounts.findById(admin.account.id))?.role).to.equal('sysadmin');
+    expect((await suite.app.queries.accounts.findById(admin.account.id))?.role).to.equal('sysadmin');
   });
 
   it('disables an account: no login (as with a wrong password), refresh token, userinfo or session; enables it again', async function () {
-    const user = await createUser(app, { username: 'leaver', password: PASSWORD });
+    const user = await createUser(suite.app, { username: 'leaver', password: PASSWORD });
     const userBrowser = new Browser();
-    const { tokens } = await signIn(userBrowser, rp, 'leaver', PASSWORD, { scope: 'openid offline_access', prompt: 'consent' });
+    const { tokens } = await signIn(userBrowser, suite.rp, 'leaver', PASSWORD, { scope: 'openid offline_access', prompt: 'consent' });
     expect(tokens.refresh_token).to.be.a('string');
 
     const confirm = await open(`/admin/accounts/${user.id}/disable`);
     expect(confirm.html).to.contain('Disable leaver?');
-    const noCsrf = await admin.browser.request(`${app.issuer}/admin/accounts/${user.id}/disable`, { form: {} });
+    const noCsrf = await admin.browser.request(`${suite.app.issuer}/admin/accounts/${user.id}/disable`, { form: {} });
     expect(noCsrf.status).to.equal(403);
-    expect((await app.queries.accounts.findById(user.id))?.disabled).to.equal(false);
+    expect((await suite.app.queries.accounts.findById(user.id))?.disabled).to.equal(false);
     const done = await admin.browser.submit(confirm, '/disable', {});
     expect(done.html).to.contain('The account is disabled.');
     expect((await auditOf(user.id, 'account.disabled'))[0]?.actorId).to.equal(admin.account.id);
 
-    const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!).then(() => 'accepted', (err: { error?: string }) => err.error);
+    const refreshed = await oidc.refreshTokenGrant(suite.rp.config, tokens.refresh_token!).then(() => 'accepted', (err: { error?: string }) => err.error);
     expect(refreshed).to.equal('invalid_grant');
-    const userinfo = await oidc.fetchUserInfo(rp.config, tokens.access_token, user.id).then(() => 'served', () => 'refused');
+    const userinfo = await oidc.fetchUserInfo(suite.rp.config, tokens.access_token, user.id).then(() => 'served', () => 'refused');
     expect(userinfo).to.equal('refused');
     // The browser's Twofold session is not reused: the login page comes back instead of a code for the client.
-    const reuse = await openLogin(userBrowser, rp, await startAuthorization(rp));
+    const reuse = await openLogin(userBrowser, suite.rp, await startAuthorization(suite.rp));
     expect(reuse.stoppedAt).to.equal(undefined);
     expect(reuse.html).to.contain('<label for="password">');
-    const silent = await openLogin(userBrowser, rp, await startAuthorization(rp, { prompt: 'none' }));
+    const silent = await openLogin(userBrowser, suite.rp, await startAuthorization(suite.rp, { prompt: 'none' }));
     expect(new URL(silent.stoppedAt!).searchParams.get('error')).to.equal('login_required');
-    const settings = await userBrowser.follow(`${app.issuer}/account`);
+    const settings = await userBrowser.follow(`${suite.app.issuer}/account`);
     expect(settings.html).to.contain('<label for="password">');
 
     const login = async (password: string) => {
       const browser = new Browser();
-      return submitPassword(browser, rp, await openLogin(browser, rp, await startAuthorization(rp)), 'leaver', password);
+      return submitPassword(browser, suite.rp, await openLogin(browser, suite.rp, await startAuthorization(suite.rp)), 'leaver', password);
     };
     const right = await login(PASSWORD);
     const wrong = await login('a wrong password here');
@@ -180,28 +170,28 @@ describe('admin console: accounts and 2FA oversight', function () {
     const enabled = await admin.browser.submit(await open(`/admin/accounts/${user.id}/enable`), '/enable', {});
     expect(enabled.html).to.contain('The account is enabled again.');
     expect((await auditOf(user.id, 'account.enabled'))[0]?.actorId).to.equal(admin.account.id);
-    const again = await signIn(new Browser(), rp, 'leaver', PASSWORD);
+    const again = await signIn(new Browser(), suite.rp, 'leaver', PASSWORD);
     expect(again.tokens.claims()?.sub).to.equal(user.id);
   });
 
   it('lists every sysadmin with their 2FA, postponements left, last second factor and back-up email, and a summary', async function () {
     const withApp = await quickAccount('c-with-app', { role: 'sysadmin' });
-    await connectAuthenticator(app, withApp.id, createTotpSecret());
-    await app.queries.accounts.markEmailVerified(withApp.id, withApp.email);
-    await app.queries.auditEvents.record({ event: 'mfa.email.accepted', accountId: withApp.id });
+    await connectAuthenticator(suite.app, withApp.id, createTotpSecret());
+    await suite.app.queries.accounts.markEmailVerified(withApp.id, withApp.email);
+    await suite.app.queries.auditEvents.record({ event: 'mfa.email.accepted', accountId: withApp.id });
     const postponed = await quickAccount('c-postponed', { role: 'sysadmin' });
-    await app.queries.accounts.usePostponement(postponed.id, 5);
-    await app.queries.accounts.usePostponement(postponed.id, 5);
+    await suite.app.queries.accounts.usePostponement(postponed.id, 5);
+    await suite.app.queries.accounts.usePostponement(postponed.id, 5);
     const hadApp = await quickAccount('c-had-app', { role: 'sysadmin' });
-    await connectAuthenticator(app, hadApp.id, createTotpSecret());
-    await app.queries.totp.disconnect(hadApp.id);
+    await connectAuthenticator(suite.app, hadApp.id, createTotpSecret());
+    await suite.app.queries.totp.disconnect(hadApp.id);
     await quickAccount('c-plain-user');
 
     const page = await open('/admin/compliance');
     expect(page.status).to.equal(200);
     expect(page.html).to.contain('aria-current="page">Sysadmins’ 2FA</a>');
-    const sysadmins = (await app.queries.accounts.list()).filter((a) => a.role === 'sysadmin');
-    const using = (await Promise.all(sysadmins.map((a) => app.queries.totp.find(a.id)))).filter(Boolean).length;
+    const sysadmins = (await suite.app.queries.accounts.list()).filter((a) => a.role === 'sysadmin');
+    const using = (await Promise.all(sysadmins.map((a) => suite.app.queries.totp.find(a.id)))).filter(Boolean).length;
     expect(page.html).to.contain(`${using} of ${sysadmins.length} sysadmins use two-factor authentication.`);
     expect(usernamesOn(page)).to.have.members(sysadmins.map((a) => a.username));
     expect(usernamesOn(page)).not.to.include('c-plain-user');
@@ -214,8 +204,8 @@ describe('admin console: accounts and 2FA oversight', function () {
   });
 
   it('resets a user’s 2FA with a reason: app gone, audit with the admin, email sent, next login straight to setup', async function () {
-    const target = await createUser(app, { username: 'r-target', password: PASSWORD, role: 'sysadmin', email: 'r-target@example.com' });
-    await connectAuthenticator(app, target.id, createTotpSecret());
+    const target = await createUser(suite.app, { username: 'r-target', password: PASSWORD, role: 'sysadmin', email: 'r-target@example.com' });
+    await connectAuthenticator(suite.app, target.id, createTotpSecret());
     const form = await open(`/admin/accounts/${target.id}/reset-2fa`);
     expect(form.html).to.contain('<textarea id="reason" name="reason"');
     expect(hiddenInput(form.html, '_csrf')).to.be.a('string');
@@ -229,18 +219,18 @@ describe('admin console: accounts and 2FA oversight', function () {
     expect(unconfirmed.status).to.equal(400);
     expect(unconfirmed.html).to.contain('Tick the box to confirm.');
     expect(unconfirmed.html).to.contain('>Lost phone, ticket 4711</textarea>');
-    expect(await app.queries.totp.find(target.id)).not.to.equal(undefined);
+    expect(await suite.app.queries.totp.find(target.id)).not.to.equal(undefined);
     expect(await auditOf(target.id, 'mfa.reset')).to.have.length(0);
 
     const reason = 'Lost phone <b>today</b>, ticket 4711';
     const done = await admin.browser.submit(unconfirmed, '/reset-2fa', { reason, confirm: 'yes' });
     expect(done.url).to.match(/\?done=reset$/);
     expect(done.html).to.contain('Two-factor authentication was reset.');
-    expect(await app.queries.totp.find(target.id)).to.equal(undefined);
-    expect((await app.queries.accounts.findById(target.id))?.mfaConnectedBefore).to.equal(true);
+    expect(await suite.app.queries.totp.find(target.id)).to.equal(undefined);
+    expect((await suite.app.queries.accounts.findById(target.id))?.mfaConnectedBefore).to.equal(true);
     const [event] = await auditOf(target.id, 'mfa.reset');
     expect(event).to.deep.include({ actorId: admin.account.id, details: { reason } });
-    const mail = await smtp.waitFor((m) => m.to.includes('r-target@example.com') && /reset/.test(m.subject));
+    const mail = await suite.smtp.waitFor((m) => m.to.includes('r-target@example.com') && /reset/.test(m.subject));
     expect(mail.text).to.contain(`The reason they gave: ${reason}`);
     expect(mail.html).not.to.contain('<b>today');
 
@@ -248,25 +238,25 @@ describe('admin console: accounts and 2FA oversight', function () {
     expect(rowOf(compliance, 'r-target')).to.contain('Not connected None: had 2FA before');
 
     const browser = new Browser();
-    const install = await submitPassword(browser, rp, await openLogin(browser, rp, await startAuthorization(rp)), 'r-target', PASSWORD);
+    const install = await submitPassword(browser, suite.rp, await openLogin(browser, suite.rp, await startAuthorization(suite.rp)), 'r-target', PASSWORD);
     expect(install.html).to.contain('Step 1 of 4: Install an authenticator app');
     expect(install.html).not.to.contain('Postpone');
   });
 
   it('still resets when the email cannot be sent, and warns the admin; refuses one’s own reset and a reset with no app', async function () {
     const target = await quickAccount('r-nomail', { role: 'sysadmin' });
-    await connectAuthenticator(app, target.id, createTotpSecret());
+    await connectAuthenticator(suite.app, target.id, createTotpSecret());
     const form = await open(`/admin/accounts/${target.id}/reset-2fa`);
-    smtp.refuse(true);
+    suite.smtp.refuse(true);
     let done: Page;
     try {
       done = await admin.browser.submit(form, '/reset-2fa', { reason: 'Phone replaced by IT', confirm: 'yes' });
     } finally {
-      smtp.refuse(false);
+      suite.smtp.refuse(false);
     }
     expect(done.url).to.match(/\?done=reset&mail=failed$/);
     expect(done.html).to.contain('We could not send the email telling Person r-nomail about the reset.');
-    expect(await app.queries.totp.find(target.id)).to.equal(undefined);
+    expect(await suite.app.queries.totp.find(target.id)).to.equal(undefined);
     expect(await auditOf(target.id, 'mfa.reset')).to.have.length(1);
 
     const again = await admin.browser.submit(form, '/reset-2fa', { reason: 'Phone replaced by IT', confirm: 'yes' });
@@ -277,28 +267,28 @@ describe('admin console: accounts and 2FA oversight', function () {
     expect(self.status).to.equal(403);
     expect(self.html).to.contain('You cannot reset your own two-factor authentication here.');
     expect(self.html).to.contain('href="/account/two-factor"');
-    const forged = await admin.browser.request(`${app.issuer}/admin/accounts/${admin.account.id}/reset-2fa`, { form: { _csrf: hiddenInput(form.html, '_csrf')!, reason: 'Trying it on myself', confirm: 'yes' } });
+    const forged = await admin.browser.request(`${suite.app.issuer}/admin/accounts/${admin.account.id}/reset-2fa`, { form: { _csrf: hiddenInput(form.html, '_csrf')!, reason: 'Trying it on myself', confirm: 'yes' } });
     expect(forged.status).to.equal(403);
-    expect(await app.queries.totp.find(admin.account.id)).not.to.equal(undefined);
+    expect(await suite.app.queries.totp.find(admin.account.id)).not.to.equal(undefined);
   });
 
   it('refuses a plain user with 403, and steps a postponed sysadmin up to setup, never showing the page', async function () {
-    await createUser(app, { username: 'not-admin', password: PASSWORD });
+    await createUser(suite.app, { username: 'not-admin', password: PASSWORD });
     const user = new Browser();
-    const signedIn = await submitPassword(user, rp, await openLogin(user, rp, await startAuthorization(rp)), 'not-admin', PASSWORD);
+    const signedIn = await submitPassword(user, suite.rp, await openLogin(user, suite.rp, await startAuthorization(suite.rp)), 'not-admin', PASSWORD);
     expect(signedIn.stoppedAt).to.be.a('string');
     for (const path of ['/admin/accounts', '/admin/compliance', `/admin/accounts/${admin.account.id}/reset-2fa`]) {
-      const page = await user.follow(`${app.issuer}${path}`);
+      const page = await user.follow(`${suite.app.issuer}${path}`);
       expect(page.status).to.equal(403);
       expect(page.html).not.to.contain('<h1 id="accounts-title">');
     }
 
-    await createUser(app, { username: 'later-admin', password: PASSWORD, role: 'sysadmin' });
+    await createUser(suite.app, { username: 'later-admin', password: PASSWORD, role: 'sysadmin' });
     const later = new Browser();
-    const install = await submitPassword(later, rp, await openLogin(later, rp, await startAuthorization(rp)), 'later-admin', PASSWORD);
-    expect((await later.submit(install, '/setup/postpone', {}, isCallback(rp))).stoppedAt).to.be.a('string');
+    const install = await submitPassword(later, suite.rp, await openLogin(later, suite.rp, await startAuthorization(suite.rp)), 'later-admin', PASSWORD);
+    expect((await later.submit(install, '/setup/postpone', {}, isCallback(suite.rp))).stoppedAt).to.be.a('string');
     for (const path of ['/admin/accounts', '/admin/compliance']) {
-      const stepUp = await later.follow(`${app.issuer}${path}`);
+      const stepUp = await later.follow(`${suite.app.issuer}${path}`);
       expect(stepUp.html).to.contain('Step 1 of 4: Install an authenticator app');
       expect(stepUp.html).not.to.contain('/setup/postpone');
       expect(stepUp.html).not.to.contain('accounts-title');

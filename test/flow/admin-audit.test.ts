@@ -2,11 +2,12 @@
 import { expect } from 'chai';
 import { errors } from 'oidc-provider';
 import { Browser, type Page } from '../helpers/browser.js';
-import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
+import { createUser } from '../helpers/app.js';
 import { signInAsAdmin, type AdminSession } from '../helpers/admin.js';
-import { codeFor, connectAuthenticator, TestClock } from '../helpers/phone.js';
-import { discoverClient, isCallback, openLogin, startAuthorization, submitPassword, type RelyingParty } from '../helpers/relying-party.js';
+import { codeFor, connectAuthenticator } from '../helpers/phone.js';
+import { isCallback, openLogin, startAuthorization, submitPassword } from '../helpers/relying-party.js';
 import { openTestDatabase } from '../helpers/database.js';
+import { useFlowSuite } from '../helpers/flow-suite.js';
 import { createTotpSecret } from '../../src/security/totp.js';
 import type { AuditEvent } from '../../src/storage/queries.js';
 
@@ -36,28 +37,19 @@ const alertOn = (html: string) => /<div class="alert" role="alert">([\s\S]*?)<\/
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the audit log in the admin console', function () {
-  const clock = new TestClock();
-  let app: TestApp;
-  let rp: RelyingParty;
-  let client: Awaited<ReturnType<typeof createClient>>;
+  const suite = useFlowSuite();
   let admin: AdminSession;
 
   before(async function () {
-    app = await startTestApp({}, { clock: clock.read });
-    client = await createClient(app);
-    rp = await discoverClient(app.issuer, client);
-    admin = await signInAsAdmin(app, clock, 'auditor');
-  });
-  after(async function () {
-    await app?.close();
+    admin = await signInAsAdmin(suite.app, suite.clock, 'auditor');
   });
 
-  const open = (path: string): Promise<Page> => admin.browser.follow(`${app.issuer}${path}`);
-  const signInPage = async (browser: Browser) => openLogin(browser, rp, await startAuthorization(rp));
+  const open = (path: string): Promise<Page> => admin.browser.follow(`${suite.app.issuer}${path}`);
+  const signInPage = async (browser: Browser) => openLogin(browser, suite.rp, await startAuthorization(suite.rp));
 
   async function waitForEvent(event: string, match: (e: AuditEvent) => boolean): Promise<AuditEvent> {
     for (let i = 0; i < 50; i++) {
-      const found = (await app.queries.auditEvents.list({ event, limit: 50 })).find(match);
+      const found = (await suite.app.queries.auditEvents.list({ event, limit: 50 })).find(match);
       if (found) return found;
       await sleep(20);
     }
@@ -65,27 +57,27 @@ describe('the audit log in the admin console', function () {
   }
 
   it('records real logins (a failed password without the typed username, TOTP with acr/amr, a postponement) and filters them', async function () {
-    const alice = await createUser(app, { username: 'alice', password: PASSWORD });
+    const alice = await createUser(suite.app, { username: 'alice', password: PASSWORD });
     const browser = new Browser();
     const login = await signInPage(browser);
-    expect((await submitPassword(browser, rp, login, 'alice', 'wrong password')).status).to.equal(401);
+    expect((await submitPassword(browser, suite.rp, login, 'alice', 'wrong password')).status).to.equal(401);
     const typed = 'maybe-my-password-typed-as-username';
-    expect((await submitPassword(browser, rp, login, typed, 'whatever')).status).to.equal(401);
+    expect((await submitPassword(browser, suite.rp, login, typed, 'whatever')).status).to.equal(401);
 
-    const tina = await createUser(app, { username: 'tina', password: PASSWORD, role: 'sysadmin' });
+    const tina = await createUser(suite.app, { username: 'tina', password: PASSWORD, role: 'sysadmin' });
     const secret = createTotpSecret();
-    await connectAuthenticator(app, tina.id, secret);
+    await connectAuthenticator(suite.app, tina.id, secret);
     const tinaBrowser = new Browser();
-    const codePage = await submitPassword(tinaBrowser, rp, await signInPage(tinaBrowser), 'tina', PASSWORD);
-    clock.nextStep();
-    expect((await tinaBrowser.submit(codePage, '/totp', { code: codeFor(secret, clock) }, isCallback(rp))).stoppedAt).to.be.a('string');
+    const codePage = await submitPassword(tinaBrowser, suite.rp, await signInPage(tinaBrowser), 'tina', PASSWORD);
+    suite.clock.nextStep();
+    expect((await tinaBrowser.submit(codePage, '/totp', { code: codeFor(secret, suite.clock) }, isCallback(suite.rp))).stoppedAt).to.be.a('string');
 
-    const pete = await createUser(app, { username: 'pete', password: PASSWORD, role: 'sysadmin' });
+    const pete = await createUser(suite.app, { username: 'pete', password: PASSWORD, role: 'sysadmin' });
     const peteBrowser = new Browser();
-    const install = await submitPassword(peteBrowser, rp, await signInPage(peteBrowser), 'pete', PASSWORD);
-    expect((await peteBrowser.submit(install, '/setup/postpone', {}, isCallback(rp))).stoppedAt).to.be.a('string');
+    const install = await submitPassword(peteBrowser, suite.rp, await signInPage(peteBrowser), 'pete', PASSWORD);
+    expect((await peteBrowser.submit(install, '/setup/postpone', {}, isCallback(suite.rp))).stoppedAt).to.be.a('string');
 
-    const failed = await app.queries.auditEvents.list({ event: 'password.failed', limit: 10 });
+    const failed = await suite.app.queries.auditEvents.list({ event: 'password.failed', limit: 10 });
     expect(failed.map((e) => e.accountId)).to.have.members([alice.id, null]);
     const unknown = failed.find((e) => e.accountId === null)!;
     expect(unknown.details).to.deep.equal({});
@@ -96,7 +88,7 @@ describe('the audit log in the admin console', function () {
     expect(page.headers.get('cache-control')).to.equal('no-store');
     expect(page.html).to.contain('<a href="/admin/audit" aria-current="page">Audit log</a>');
     expect(page.html).to.contain('value="TINA"');
-    const tinaEvents = await app.queries.auditEvents.list({ accountId: tina.id, limit: 50 });
+    const tinaEvents = await suite.app.queries.auditEvents.list({ accountId: tina.id, limit: 50 });
     expect(idsOn(page.html)).to.deep.equal(tinaEvents.map((e) => e.id));
     expect(tinaEvents.map((e) => e.event)).to.include.members(['mfa.totp.accepted', 'login.succeeded']);
     expect(page.html).to.contain(`<a href="/admin/accounts/${tina.id}">tina</a>`);
@@ -108,19 +100,19 @@ describe('the audit log in the admin console', function () {
     expect(idsOn(byEvent.html)).to.deep.equal(failed.map((e) => e.id));
     expect(byEvent.html).to.contain('<option value="password.failed" selected>');
     const postponed = await open(`/admin/audit?account=pete&event=mfa.postponed`);
-    const [event] = await app.queries.auditEvents.list({ accountId: pete.id, event: 'mfa.postponed', limit: 5 });
+    const [event] = await suite.app.queries.auditEvents.list({ accountId: pete.id, event: 'mfa.postponed', limit: 5 });
     expect(idsOn(postponed.html)).to.deep.equal([event!.id]);
     expect(event!.details).to.deep.equal({ left: 4 });
   });
 
   it('filters by time (datetime-local values read as UTC), with seconds and milliseconds or minutes only', async function () {
-    const timed = await createUser(app, { username: 'timed', password: PASSWORD });
+    const timed = await createUser(suite.app, { username: 'timed', password: PASSWORD });
     const origin = { ip: '192.0.2.1', userAgent: 'timer' };
     for (const n of [1, 2, 3]) {
-      await app.queries.auditEvents.record({ event: 'mfa.totp.rejected', accountId: timed.id, ...origin, details: { n } });
+      await suite.app.queries.auditEvents.record({ event: 'mfa.totp.rejected', accountId: timed.id, ...origin, details: { n } });
       await sleep(60);
     }
-    const [third, second] = await app.queries.auditEvents.list({ accountId: timed.id, limit: 3 });
+    const [third, second] = await suite.app.queries.auditEvents.list({ accountId: timed.id, limit: 3 });
     const local = (date: Date, ms: number) => new Date(date.getTime() + ms).toISOString().slice(0, 23); // what datetime-local sends
     const page = await open(`/admin/audit?account=timed&from=${local(second!.occurredAt, -20)}&to=${local(third!.occurredAt, -20)}`);
     expect(page.status).to.equal(200);
@@ -131,9 +123,9 @@ describe('the audit log in the admin console', function () {
   });
 
   it('pages back through older events by cursor, keeping the filters', async function () {
-    const pager = await createUser(app, { username: 'pager', password: PASSWORD });
-    for (let n = 0; n < 25; n++) await app.queries.auditEvents.record({ event: 'mfa.email.rejected', accountId: pager.id, ip: '192.0.2.2', details: { n } });
-    await app.queries.auditEvents.record({ event: 'mfa.email.sent', accountId: pager.id, ip: '192.0.2.2' });
+    const pager = await createUser(suite.app, { username: 'pager', password: PASSWORD });
+    for (let n = 0; n < 25; n++) await suite.app.queries.auditEvents.record({ event: 'mfa.email.rejected', accountId: pager.id, ip: '192.0.2.2', details: { n } });
+    await suite.app.queries.auditEvents.record({ event: 'mfa.email.sent', accountId: pager.id, ip: '192.0.2.2' });
     const seen: number[] = [];
     let page = await open('/admin/audit?account=pager&event=mfa.email.rejected&size=10');
     for (const expected of [10, 10, 5]) {
@@ -144,32 +136,32 @@ describe('the audit log in the admin console', function () {
         expect(older).to.equal(undefined);
         break;
       }
-      const params = new URL(older!, app.issuer).searchParams;
+      const params = new URL(older!, suite.app.issuer).searchParams;
       expect(Object.fromEntries(params)).to.deep.equal({ account: 'pager', event: 'mfa.email.rejected', size: '10', before: String(seen[seen.length - 1]) });
       page = await open(older!);
       expect(link(page.html, 'Newest events')).to.equal('/admin/audit?account=pager&event=mfa.email.rejected&size=10');
     }
-    const all = await app.queries.auditEvents.list({ accountId: pager.id, event: 'mfa.email.rejected', limit: 50 });
+    const all = await suite.app.queries.auditEvents.list({ accountId: pager.id, event: 'mfa.email.rejected', limit: 50 });
     expect(seen).to.deep.equal(all.map((e) => e.id));
   });
 
   it('exports the same rows as the page, as RFC 4180 CSV with formulas defused and as JSON, never cached', async function () {
-    const formula = await createUser(app, { username: '=HYPERLINK("http://evil.example","x")', password: PASSWORD });
-    await app.queries.auditEvents.record({ event: 'account.role_changed', accountId: formula.id, actorId: admin.account.id, ip: '192.0.2.3', userAgent: '@SUM(1,2)', clientId: '+client', details: { note: 'a, "b"\r\nc', role: 'user' } });
-    await app.queries.auditEvents.record({ event: 'mfa.reset', accountId: formula.id, actorId: admin.account.id, ip: '192.0.2.3', userAgent: 'ok', details: { username: EVIL } });
+    const formula = await createUser(suite.app, { username: '=HYPERLINK("http://evil.example","x")', password: PASSWORD });
+    await suite.app.queries.auditEvents.record({ event: 'account.role_changed', accountId: formula.id, actorId: admin.account.id, ip: '192.0.2.3', userAgent: '@SUM(1,2)', clientId: '+client', details: { note: 'a, "b"\r\nc', role: 'user' } });
+    await suite.app.queries.auditEvents.record({ event: 'mfa.reset', accountId: formula.id, actorId: admin.account.id, ip: '192.0.2.3', userAgent: 'ok', details: { username: EVIL } });
     const filters = `account=${encodeURIComponent(formula.username)}`;
     const page = await open(`/admin/audit?${filters}`);
     const pageIds = idsOn(page.html);
     expect(pageIds).to.have.length(2);
     expect(link(page.html, 'CSV')).to.equal(`/admin/audit/export.csv?${new URLSearchParams({ account: formula.username })}`);
     // Stored exactly as given, shown escaped: no raw CR, LF or ESC in the table.
-    const [stored] = await app.queries.auditEvents.list({ accountId: formula.id, event: 'mfa.reset', limit: 1 });
+    const [stored] = await suite.app.queries.auditEvents.list({ accountId: formula.id, event: 'mfa.reset', limit: 1 });
     expect(stored!.details).to.deep.equal({ username: EVIL });
     const table = page.html.slice(page.html.indexOf('<tbody>'), page.html.indexOf('</tbody>'));
     expect(table).not.to.match(/[\r\n\u001b]/);
     expect(table).to.contain('eve\\r\\nFAKE login.succeeded\\u001b[31mred');
 
-    const csv = await admin.browser.request(`${app.issuer}/admin/audit/export.csv?${filters}`);
+    const csv = await admin.browser.request(`${suite.app.issuer}/admin/audit/export.csv?${filters}`);
     expect(csv.status).to.equal(200);
     expect(csv.headers.get('cache-control')).to.equal('no-store');
     expect(csv.headers.get('content-type')).to.match(/^text\/csv; charset=utf-8/);
@@ -183,7 +175,7 @@ describe('the audit log in the admin console', function () {
     const roleChanged = records.find((r) => r[2] === 'account.role_changed')!;
     expect(roleChanged.slice(3)).to.deep.equal([formula.id, `'${formula.username}`, admin.account.id, 'auditor', '192.0.2.3', "'@SUM(1,2)", "'+client", '{"note":"a, \\"b\\"\\r\\nc","role":"user"}']);
 
-    const json = await admin.browser.request(`${app.issuer}/admin/audit/export.json?${filters}`);
+    const json = await admin.browser.request(`${suite.app.issuer}/admin/audit/export.json?${filters}`);
     expect(json.headers.get('cache-control')).to.equal('no-store');
     expect(json.headers.get('content-disposition')).to.match(/^attachment; filename="twofold-audit-\d{8}T\d{6}Z\.json"$/);
     const body = (await json.json()) as { events: Record<string, unknown>[]; truncated: boolean };
@@ -195,23 +187,23 @@ describe('the audit log in the admin console', function () {
   });
 
   it('exports at most 10,000 events and says when it stopped there', async function () {
-    const database = await openTestDatabase(app.config.databaseSchema);
+    const database = await openTestDatabase(suite.app.config.databaseSchema);
     const insert = (count: number) => database.knex.raw(`insert into audit_events (event, ip, details) select 'client.deleted', '192.0.2.4', jsonb_build_object('n', g) from generate_series(1, ?) g`, [count]);
     try {
       await insert(10_000);
-      const exact = await admin.browser.request(`${app.issuer}/admin/audit/export.json?event=client.deleted`);
+      const exact = await admin.browser.request(`${suite.app.issuer}/admin/audit/export.json?event=client.deleted`);
       expect(exact.headers.get('x-twofold-truncated')).to.equal('false');
       const all = (await exact.json()) as { events: { id: number }[]; truncated: boolean };
       expect(all.truncated).to.equal(false);
       expect(new Set(all.events.map((e) => e.id)).size).to.equal(10_000);
 
       await insert(1);
-      const cut = await admin.browser.request(`${app.issuer}/admin/audit/export.csv?event=client.deleted`);
+      const cut = await admin.browser.request(`${suite.app.issuer}/admin/audit/export.csv?event=client.deleted`);
       expect(cut.headers.get('x-twofold-truncated')).to.equal('true');
       const records = parseCsv(await cut.text());
       expect(records).to.have.length(10_001); // the header and 10,000 events, nothing else
       expect(records[records.length - 1]![2]).to.equal('client.deleted');
-      const json = (await (await admin.browser.request(`${app.issuer}/admin/audit/export.json?event=client.deleted`)).json()) as { events: unknown[]; truncated: boolean };
+      const json = (await (await admin.browser.request(`${suite.app.issuer}/admin/audit/export.json?event=client.deleted`)).json()) as { events: unknown[]; truncated: boolean };
       expect([json.events.length, json.truncated]).to.deep.equal([10_000, true]);
     } finally {
       await database.close();
@@ -239,32 +231,32 @@ describe('the audit log in the admin console', function () {
       expect(alertOn(page.html), query).to.contain(message);
       expect(page.html, query).not.to.contain('<table');
     }
-    const csv = await admin.browser.request(`${app.issuer}/admin/audit/export.csv?from=2025-13-01T00:00`);
+    const csv = await admin.browser.request(`${suite.app.issuer}/admin/audit/export.csv?from=2025-13-01T00:00`);
     expect([csv.status, csv.headers.get('content-type'), await csv.text()]).to.deep.equal([400, 'text/plain; charset=utf-8', '“From” is not a valid date and time; use the form YYYY-MM-DDTHH:MM (UTC).\n']);
-    const json = await admin.browser.request(`${app.issuer}/admin/audit/export.json?account=nobody-here`);
+    const json = await admin.browser.request(`${suite.app.issuer}/admin/audit/export.json?account=nobody-here`);
     expect(json.status).to.equal(400);
     expect(await json.json()).to.deep.equal({ error: 'invalid_filter', problems: ['No account has the username “nobody-here”.'] });
   });
 
   it('refuses the log and its exports to an account that is not a sysadmin, and sends a visitor to sign in', async function () {
-    await createUser(app, { username: 'nosy', password: PASSWORD });
+    await createUser(suite.app, { username: 'nosy', password: PASSWORD });
     const browser = new Browser();
-    expect((await submitPassword(browser, rp, await signInPage(browser), 'nosy', PASSWORD)).stoppedAt).to.be.a('string');
+    expect((await submitPassword(browser, suite.rp, await signInPage(browser), 'nosy', PASSWORD)).stoppedAt).to.be.a('string');
     for (const path of ['/admin/audit', '/admin/audit/export.csv', '/admin/audit/export.json']) {
-      const response = await browser.request(`${app.issuer}${path}`);
+      const response = await browser.request(`${suite.app.issuer}${path}`);
       expect(response.status, path).to.equal(403);
       expect(await response.text(), path).not.to.contain('login.succeeded');
-      const visitor = await new Browser().request(`${app.issuer}${path}`);
+      const visitor = await new Browser().request(`${suite.app.issuer}${path}`);
       expect(visitor.status, path).to.equal(302);
     }
   });
 
   it('records failed client authentication and refused dynamic registration, without the secret or token', async function () {
-    const token = `${app.issuer}/token`;
+    const token = `${suite.app.issuer}/token`;
     const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
     const post = (authorization: string) => fetch(token, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'bad-client' }, body: 'grant_type=client_credentials' });
-    expect((await post(basic(client.clientId, 'not-the-secret-123'))).status).to.equal(401);
-    const known = await waitForEvent('client.auth_failed', (e) => e.clientId === client.clientId);
+    expect((await post(basic(suite.client.clientId, 'not-the-secret-123'))).status).to.equal(401);
+    const known = await waitForEvent('client.auth_failed', (e) => e.clientId === suite.client.clientId);
     expect(known).to.include({ accountId: null, userAgent: 'bad-client' });
     expect(known.details).to.include({ endpoint: 'token', clientKnown: true });
     expect(JSON.stringify(known)).not.to.contain('not-the-secret-123');
@@ -274,7 +266,7 @@ describe('the audit log in the admin console', function () {
     // A registration with a made-up initial access token; where dynamic registration is not configured, the
     // provider's event is raised as oidc-provider raises it.
     const presented = 'presented-initial-access-token';
-    const discovery = (await (await fetch(`${app.issuer}/.well-known/openid-configuration`)).json()) as { registration_endpoint?: string };
+    const discovery = (await (await fetch(`${suite.app.issuer}/.well-known/openid-configuration`)).json()) as { registration_endpoint?: string };
     if (discovery.registration_endpoint) {
       const response = await fetch(discovery.registration_endpoint, {
         method: 'POST',
@@ -285,7 +277,7 @@ describe('the audit log in the admin console', function () {
     } else {
       const headers: Record<string, string> = { 'user-agent': 'dcr-client', authorization: `Bearer ${presented}` };
       const ctx = { ip: '127.0.0.1', headers, get: (name: string) => headers[name.toLowerCase()] ?? '', oidc: {} };
-      app.provider.emit('registration_create.error', ctx, new errors.InvalidToken('initial access token not found'));
+      suite.app.provider.emit('registration_create.error', ctx, new errors.InvalidToken('initial access token not found'));
     }
     const refused = await waitForEvent('registration.refused', () => true);
     expect(refused).to.include({ ip: '127.0.0.1', userAgent: 'dcr-client', accountId: null, clientId: null });

@@ -2,10 +2,10 @@
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { Browser, hiddenInput, type Page } from '../helpers/browser.js';
-import { createUser, startTestApp, type TestApp } from '../helpers/app.js';
+import { createUser } from '../helpers/app.js';
 import { signInAsAdmin, type AdminSession } from '../helpers/admin.js';
-import { TestClock } from '../helpers/phone.js';
-import { discoverClient, openLogin, signIn, startAuthorization, type RelyingParty } from '../helpers/relying-party.js';
+import { discoverClient, openLogin, signIn, startAuthorization } from '../helpers/relying-party.js';
+import { useFlowSuite } from '../helpers/flow-suite.js';
 
 const PASSWORD = 'clients flow password';
 const FIRST_REDIRECT = 'http://localhost:4001/cb';
@@ -25,8 +25,7 @@ const outcome = (promise: Promise<unknown>) =>
 
 describe('admin console: clients', function () {
   this.timeout(60_000);
-  const clock = new TestClock();
-  let app: TestApp;
+  const suite = useFlowSuite({ client: false });
   let admin: AdminSession;
   let clientId: string;
   let secret: string;
@@ -34,17 +33,13 @@ describe('admin console: clients', function () {
     name: 'Reports', redirect_uris: redirect, post_logout_redirect_uris: 'http://localhost:4001/', type: 'confidential',
     first_party: 'yes', grant_authorization_code: 'yes', grant_refresh_token: 'yes', scope: 'openid profile email offline_access',
   });
-  const open = (path: string) => admin.browser.follow(`${app.issuer}${path}`);
-  const relyingParty = (redirectUri: string, clientSecret = secret) => discoverClient(app.issuer, { clientId, clientSecret, redirectUri });
-  const audit = async (event: string) => (await app.queries.auditEvents.list({ event, limit: 10 })).filter((e) => e.clientId === clientId);
+  const open = (path: string) => admin.browser.follow(`${suite.app.issuer}${path}`);
+  const relyingParty = (redirectUri: string, clientSecret = secret) => discoverClient(suite.app.issuer, { clientId, clientSecret, redirectUri });
+  const audit = async (event: string) => (await suite.app.queries.auditEvents.list({ event, limit: 10 })).filter((e) => e.clientId === clientId);
 
   before(async function () {
-    app = await startTestApp({}, { clock: clock.read });
-    await createUser(app, { username: 'carol', password: PASSWORD });
-    admin = await signInAsAdmin(app, clock, 'clients-admin');
-  });
-  after(async function () {
-    await app?.close();
+    await createUser(suite.app, { username: 'carol', password: PASSWORD });
+    admin = await signInAsAdmin(suite.app, suite.clock, 'clients-admin');
   });
 
   it('lists every problem next to the form, escaped, and registers nothing', async function () {
@@ -63,7 +58,7 @@ describe('admin console: clients', function () {
     }
     expect(refused.html).not.to.contain('<script>alert(1)');
     expect(refused.html).to.contain('value="&lt;script&gt;alert(1)&lt;/script&gt;"');
-    expect(await app.queries.clients.list()).to.have.length(0);
+    expect(await suite.app.queries.clients.list()).to.have.length(0);
   });
 
   it('registers a client and shows its secret once, never on the list', async function () {
@@ -77,7 +72,7 @@ describe('admin console: clients', function () {
     expect(created.headers.get('cache-control')).to.contain('no-store');
     expect(Buffer.from(secret, 'base64url')).to.have.length(32);
 
-    const stored = await app.queries.clients.findById(clientId);
+    const stored = await suite.app.queries.clients.findById(clientId);
     expect(stored).to.include({ name: 'Reports', firstParty: true, clientSecret: secret });
     expect(stored?.metadata).to.include({ logo_uri: 'https://localhost/logo.png', token_endpoint_auth_method: 'client_secret_basic' });
     const list = await open('/admin/clients');
@@ -101,7 +96,7 @@ describe('admin console: clients', function () {
     expect(edit.html).to.contain(FIRST_REDIRECT);
     expect(edit.html).to.match(/id="type-confidential"[^>]*checked[^>]*disabled|id="type-confidential"[^>]*disabled[^>]*checked/);
     const saved = await admin.browser.submit(edit, `/admin/clients/${clientId}/edit`, fields(SECOND_REDIRECT));
-    expect(saved.url).to.equal(`${app.issuer}/admin/clients?changed=updated`);
+    expect(saved.url).to.equal(`${suite.app.issuer}/admin/clients?changed=updated`);
     expect(saved.html).to.contain('The client was saved.');
 
     const old = await openLogin(new Browser(), await relyingParty(FIRST_REDIRECT), await startAuthorization(await relyingParty(FIRST_REDIRECT)));
@@ -136,20 +131,20 @@ describe('admin console: clients', function () {
     const { tokens } = await signIn(new Browser(), rp, 'carol', PASSWORD, { scope: 'openid offline_access', prompt: 'consent' });
     const sub = tokens.claims()!.sub;
     expect(tokens.refresh_token).to.be.a('string');
-    const grantId = (await app.storage.shortLived.findModel('AccessToken', tokens.access_token))?.['grantId'];
+    const grantId = (await suite.app.storage.shortLived.findModel('AccessToken', tokens.access_token))?.['grantId'];
     expect(grantId).to.be.a('string');
 
     const confirm = await open(`/admin/clients/${clientId}/delete`);
     expect(confirm.html).to.contain('This cannot be undone.');
     const done = await admin.browser.submit(confirm, `/admin/clients/${clientId}/delete`, {});
-    expect(done.url).to.equal(`${app.issuer}/admin/clients?changed=deleted`);
+    expect(done.url).to.equal(`${suite.app.issuer}/admin/clients?changed=deleted`);
     expect(done.html).not.to.contain(clientId);
-    expect(await app.queries.clients.findById(clientId)).to.equal(undefined);
+    expect(await suite.app.queries.clients.findById(clientId)).to.equal(undefined);
 
     // Revoked in the store, not only refused because the client is gone.
-    expect(await app.storage.shortLived.findModel('AccessToken', tokens.access_token)).to.equal(undefined);
-    expect(await app.storage.shortLived.findModel('RefreshToken', tokens.refresh_token!)).to.equal(undefined);
-    expect(await app.storage.shortLived.findModel('Grant', grantId as string)).to.equal(undefined);
+    expect(await suite.app.storage.shortLived.findModel('AccessToken', tokens.access_token)).to.equal(undefined);
+    expect(await suite.app.storage.shortLived.findModel('RefreshToken', tokens.refresh_token!)).to.equal(undefined);
+    expect(await suite.app.storage.shortLived.findModel('Grant', grantId as string)).to.equal(undefined);
     expect(await outcome(oidc.fetchUserInfo(rp.config, tokens.access_token, sub))).not.to.equal('accepted');
     expect(await outcome(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!))).to.equal('invalid_client');
     expect(await outcome(oidc.tokenIntrospection(rp.config, tokens.access_token))).to.equal('invalid_client');
@@ -170,25 +165,25 @@ describe('admin console: clients', function () {
   });
 
   it('refuses a POST without the CSRF token, and changes nothing', async function () {
-    const page = await admin.browser.follow(`${app.issuer}/admin/clients/new`, { form: fields(FIRST_REDIRECT) });
+    const page = await admin.browser.follow(`${suite.app.issuer}/admin/clients/new`, { form: fields(FIRST_REDIRECT) });
     expect(page.status).to.equal(403);
-    expect(await app.queries.clients.list()).to.have.length(0);
+    expect(await suite.app.queries.clients.list()).to.have.length(0);
   });
 
   it('keeps people who are not administrators out', async function () {
     const anonymous = new Browser();
-    const login = await anonymous.follow(`${app.issuer}/admin/clients`);
+    const login = await anonymous.follow(`${suite.app.issuer}/admin/clients`);
     expect(login.html).to.contain('<label for="password">');
-    expect((await anonymous.follow(`${app.issuer}/admin/clients/new`, { form: fields(FIRST_REDIRECT) })).status).to.equal(403);
+    expect((await anonymous.follow(`${suite.app.issuer}/admin/clients/new`, { form: fields(FIRST_REDIRECT) })).status).to.equal(403);
 
     const user = new Browser();
-    const accountLogin = await user.follow(`${app.issuer}/account`);
+    const accountLogin = await user.follow(`${suite.app.issuer}/account`);
     const settings = await user.submit(accountLogin, '/login', { username: 'carol', password: PASSWORD });
-    expect(settings.url).to.equal(`${app.issuer}/account`);
-    expect((await user.follow(`${app.issuer}/admin/clients`)).status).to.equal(403);
+    expect(settings.url).to.equal(`${suite.app.issuer}/account`);
+    expect((await user.follow(`${suite.app.issuer}/admin/clients`)).status).to.equal(403);
     const csrf = hiddenInput(settings.html, '_csrf')!;
-    expect((await user.follow(`${app.issuer}/admin/clients/new`, { form: { _csrf: csrf, ...fields(FIRST_REDIRECT) } })).status).to.equal(403);
-    expect((await user.follow(`${app.issuer}/admin/clients/tokens`, { form: { _csrf: csrf, expires: '1h' } })).status).to.equal(403);
-    expect(await app.queries.clients.list()).to.have.length(0);
+    expect((await user.follow(`${suite.app.issuer}/admin/clients/new`, { form: { _csrf: csrf, ...fields(FIRST_REDIRECT) } })).status).to.equal(403);
+    expect((await user.follow(`${suite.app.issuer}/admin/clients/tokens`, { form: { _csrf: csrf, expires: '1h' } })).status).to.equal(403);
+    expect(await suite.app.queries.clients.list()).to.have.length(0);
   });
 });

@@ -1,23 +1,14 @@
 // Authorization requests that must fail: unknown client, unregistered redirect URI, no PKCE, implicit flow.
 import { expect } from 'chai';
 import { Browser } from '../helpers/browser.js';
-import { createClient, startTestApp, type TestApp } from '../helpers/app.js';
-import { discoverClient, startAuthorization, type RelyingParty } from '../helpers/relying-party.js';
+import { startAuthorization } from '../helpers/relying-party.js';
+import { useFlowSuite } from '../helpers/flow-suite.js';
 
 describe('authorization request errors', function () {
-  let app: TestApp;
-  let rp: RelyingParty;
-
-  before(async function () {
-    app = await startTestApp();
-    rp = await discoverClient(app.issuer, await createClient(app));
-  });
-  after(async function () {
-    await app?.close();
-  });
+  const suite = useFlowSuite({ clock: false });
 
   async function authorize(params: Record<string, string | undefined>) {
-    const start = await startAuthorization(rp);
+    const start = await startAuthorization(suite.rp);
     const url = new URL(start.url);
     for (const [key, value] of Object.entries(params)) {
       if (value === undefined) url.searchParams.delete(key);
@@ -55,9 +46,9 @@ describe('authorization request errors', function () {
       const response = await authorize(params);
       expect(response.status).to.be.oneOf([302, 303]);
       const location = new URL(response.headers.get('location')!);
-      expect(location.origin + location.pathname).to.equal(rp.redirectUri);
+      expect(location.origin + location.pathname).to.equal(suite.rp.redirectUri);
       expect(location.searchParams.get('error')).to.equal('invalid_request');
-      expect(location.searchParams.get('iss')).to.equal(app.issuer);
+      expect(location.searchParams.get('iss')).to.equal(suite.app.issuer);
     }
   });
 

@@ -1,30 +1,22 @@
 // Consent: third-party clients ask the user; first-party clients do not; Cancel returns access_denied.
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
 import { Browser } from '../helpers/browser.js';
-import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
-import { discoverClient, isCallback, openLogin, startAuthorization, submitPassword, type RelyingParty } from '../helpers/relying-party.js';
+import { createClient, createUser } from '../helpers/app.js';
+import { discoverClient, exchangeCode, isCallback, openLogin, startAuthorization, startSignIn, type RelyingParty } from '../helpers/relying-party.js';
+import { useFlowSuite } from '../helpers/flow-suite.js';
 
 describe('consent', function () {
-  let app: TestApp;
+  const suite = useFlowSuite({ clock: false, client: false });
   let thirdParty: RelyingParty;
   let firstParty: RelyingParty;
 
   before(async function () {
-    app = await startTestApp();
-    await createUser(app, { username: 'carol', password: 'a long enough password' });
-    thirdParty = await discoverClient(app.issuer, await createClient(app, { name: 'Partner <App>', firstParty: false, redirectUris: ['http://localhost:4001/cb'] }));
-    firstParty = await discoverClient(app.issuer, await createClient(app, { firstParty: true }));
-  });
-  after(async function () {
-    await app?.close();
+    await createUser(suite.app, { username: 'carol', password: 'a long enough password' });
+    thirdParty = await discoverClient(suite.app.issuer, await createClient(suite.app, { name: 'Partner <App>', firstParty: false, redirectUris: ['http://localhost:4001/cb'] }));
+    firstParty = await discoverClient(suite.app.issuer, await createClient(suite.app, { firstParty: true }));
   });
 
-  async function toConsent(rp: RelyingParty, browser = new Browser()) {
-    const start = await startAuthorization(rp);
-    const login = await openLogin(browser, rp, start);
-    return { browser, start, page: await submitPassword(browser, rp, login, 'carol', 'a long enough password') };
-  }
+  const toConsent = (rp: RelyingParty, browser?: Browser) => startSignIn(rp, 'carol', 'a long enough password', {}, browser);
 
   it('asks before a third-party client gets access, escaping its name, and Allow completes the sign-in', async function () {
     const { browser, start, page } = await toConsent(thirdParty);
@@ -34,7 +26,7 @@ describe('consent', function () {
     expect(page.html).to.contain('See your email address');
     const done = await browser.submit(page, '/confirm', {}, isCallback(thirdParty));
     expect(done.stoppedAt).to.be.a('string');
-    const tokens = await oidc.authorizationCodeGrant(thirdParty.config, new URL(done.stoppedAt!), { pkceCodeVerifier: start.verifier, expectedState: start.state, expectedNonce: start.nonce });
+    const tokens = await exchangeCode(thirdParty, done.stoppedAt!, start);
     expect(tokens.claims()?.['email']).to.equal('carol@example.com');
 
     // Once granted, the next sign-in in the same session goes straight through.

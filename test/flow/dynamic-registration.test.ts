@@ -1,14 +1,13 @@
 // Dynamic client registration (RFC 7591) and management (RFC 7592): initial access tokens, validation, storage, use.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
 import { Browser } from '../helpers/browser.js';
-import { createUser, startTestApp, testRedisUrl, type TestApp } from '../helpers/app.js';
+import { createUser, testRedisUrl } from '../helpers/app.js';
 import { signInAsAdmin } from '../helpers/admin.js';
 import { testDatabaseUrl } from '../helpers/database.js';
-import { TestClock } from '../helpers/phone.js';
-import { discoverClient, isCallback, openLogin, startAuthorization, submitPassword } from '../helpers/relying-party.js';
+import { discoverClient, exchangeCode, isCallback, openLogin, startAuthorization, submitPassword } from '../helpers/relying-party.js';
 import { runCli } from '../helpers/run-cli.js';
+import { useFlowSuite } from '../helpers/flow-suite.js';
 import { issueInitialAccessToken } from '../../src/clients/issue-initial-access-token.js';
 import { REGISTRATION_POLICY } from '../../src/clients/check-registration-metadata.js';
 
@@ -25,18 +24,12 @@ interface Registered {
 
 describe('dynamic client registration', function () {
   this.timeout(90_000);
-  const clock = new TestClock();
-  let app: TestApp;
-
+  const suite = useFlowSuite({ client: false });
   before(async function () {
-    app = await startTestApp({}, { clock: clock.read });
-    await createUser(app, { username: 'dana', password: PASSWORD });
-  });
-  after(async function () {
-    await app?.close();
+    await createUser(suite.app, { username: 'dana', password: PASSWORD });
   });
 
-  const register = (metadata: Record<string, unknown>, token?: string) => fetch(`${app.issuer}/reg`, {
+  const register = (metadata: Record<string, unknown>, token?: string) => fetch(`${suite.app.issuer}/reg`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(metadata),
@@ -46,12 +39,12 @@ describe('dynamic client registration', function () {
     headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
     ...(init.body ? { body: JSON.stringify(init.body) } : {}),
   });
-  const newToken = async () => (await issueInitialAccessToken(app.provider, '1h')).token;
-  const clientCount = async () => (await app.queries.clients.list()).length;
+  const newToken = async () => (await issueInitialAccessToken(suite.app.provider, '1h')).token;
+  const clientCount = async () => (await suite.app.queries.clients.list()).length;
   // Registration events are recorded from oidc-provider's events, which it does not wait for: poll briefly.
   const auditedFor = async (event: string, clientId: string) => {
     for (let tries = 0; tries < 50; tries++) {
-      const found = (await app.queries.auditEvents.list({ event, limit: 20 })).find((e) => e.clientId === clientId);
+      const found = (await suite.app.queries.auditEvents.list({ event, limit: 20 })).find((e) => e.clientId === clientId);
       if (found) return found;
       await sleep(20);
     }
@@ -74,30 +67,30 @@ describe('dynamic client registration', function () {
   }
 
   it('advertises the registration endpoint', async function () {
-    const metadata = (await (await fetch(`${app.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
-    expect(metadata['registration_endpoint']).to.equal(`${app.issuer}/reg`);
+    const metadata = (await (await fetch(`${suite.app.issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+    expect(metadata['registration_endpoint']).to.equal(`${suite.app.issuer}/reg`);
   });
 
   it('refuses a registration without an initial access token, or with an invalid or expired one (401), creating nothing', async function () {
     await expectError(await register(webApp), 401);
     await expectError(await register(webApp, 'not-a-token-we-issued-0123456789abcdefghijklmno'), 401, 'invalid_token');
-    const expired = await new app.provider.InitialAccessToken({ expiresIn: 1, policies: [REGISTRATION_POLICY] }).save();
+    const expired = await new suite.app.provider.InitialAccessToken({ expiresIn: 1, policies: [REGISTRATION_POLICY] }).save();
     await sleep(1_500);
     await expectError(await register(webApp, expired), 401, 'invalid_token');
     expect(await clientCount()).to.equal(0);
-    expect(await app.queries.auditEvents.list({ event: 'client.registered', limit: 5 })).to.have.length(0);
+    expect(await suite.app.queries.auditEvents.list({ event: 'client.registered', limit: 5 })).to.have.length(0);
   });
 
   it('registers a client with a valid token (201), once: it is stored in Postgres and can sign people in', async function () {
     const token = await newToken();
     // Stored under its hash, without its value: a copy of Redis holds no usable token.
-    expect(await app.storage.shortLived.findModel('InitialAccessToken', token)).to.equal(undefined);
+    expect(await suite.app.storage.shortLived.findModel('InitialAccessToken', token)).to.equal(undefined);
     const response = await register(webApp, token);
     expect(response.status).to.equal(201);
     const client = (await response.json()) as Registered;
     expect(Buffer.from(client.client_secret!, 'base64url')).to.have.length(32);
-    expect(client.registration_client_uri).to.equal(`${app.issuer}/reg/${client.client_id}`);
-    const stored = await app.queries.clients.findById(client.client_id);
+    expect(client.registration_client_uri).to.equal(`${suite.app.issuer}/reg/${client.client_id}`);
+    const stored = await suite.app.queries.clients.findById(client.client_id);
     expect(stored).to.include({ name: 'Partner app', firstParty: false, clientSecret: client.client_secret });
     expect(stored?.metadata['redirect_uris']).to.deep.equal([REDIRECT]);
 
@@ -108,13 +101,13 @@ describe('dynamic client registration', function () {
     expect(JSON.stringify(event)).not.to.contain(token);
 
     // A third-party client: the person is asked for consent, then the sign-in completes.
-    const rp = await discoverClient(app.issuer, { clientId: client.client_id, clientSecret: client.client_secret, redirectUri: REDIRECT });
+    const rp = await discoverClient(suite.app.issuer, { clientId: client.client_id, clientSecret: client.client_secret, redirectUri: REDIRECT });
     const browser = new Browser();
     const start = await startAuthorization(rp);
     const consent = await submitPassword(browser, rp, await openLogin(browser, rp, start), 'dana', PASSWORD);
     expect(consent.html).to.contain('Allow Partner app access?');
     const done = await browser.submit(consent, '/confirm', {}, isCallback(rp));
-    const tokens = await oidc.authorizationCodeGrant(rp.config, new URL(done.stoppedAt!), { pkceCodeVerifier: start.verifier, expectedState: start.state, expectedNonce: start.nonce });
+    const tokens = await exchangeCode(rp, done.stoppedAt!, start);
     expect(tokens.claims()?.aud).to.equal(client.client_id);
   });
 
@@ -137,7 +130,7 @@ describe('dynamic client registration', function () {
     await expectError(await register({ ...webApp, logo_uri: 'https://bank.example/logo.png' }, token), 400, 'invalid_client_metadata');
     await expectError(await register({ ...webApp, grant_types: ['implicit'], response_types: ['id_token'] }, token), 400, 'invalid_client_metadata');
     // A token without Twofold's policy (not one Twofold issues) still meets the same rules when the client is stored.
-    const bare = await new app.provider.InitialAccessToken({ expiresIn: 60 }).save();
+    const bare = await new suite.app.provider.InitialAccessToken({ expiresIn: 60 }).save();
     await expectError(await register({ ...webApp, redirect_uris: ['http://partner.example/cb'] }, bare), 400, 'invalid_redirect_uri');
     expect(await clientCount()).to.equal(before);
     expect((await register({ ...webApp, redirect_uris: ['https://partner.example/cb'], logo_uri: 'https://partner.example/logo.png' }, token)).status).to.equal(201);
@@ -161,23 +154,23 @@ describe('dynamic client registration', function () {
     expect(updated.status).to.equal(200);
     const rotated = (await updated.json()) as Registered;
     expect(rotated.registration_access_token).not.to.equal(client.registration_access_token);
-    expect((await app.queries.clients.findById(client.client_id))?.metadata['redirect_uris']).to.deep.equal(['https://partner.example/cb']);
+    expect((await suite.app.queries.clients.findById(client.client_id))?.metadata['redirect_uris']).to.deep.equal(['https://partner.example/cb']);
     await expectError(await manage(client, client.registration_access_token), 401, 'invalid_token');
 
     expect((await manage(client, rotated.registration_access_token, { method: 'DELETE' })).status).to.equal(204);
-    expect(await app.queries.clients.findById(client.client_id)).to.equal(undefined);
+    expect(await suite.app.queries.clients.findById(client.client_id)).to.equal(undefined);
     expect(await auditedFor('client.updated', client.client_id)).to.not.equal(undefined);
     expect(await auditedFor('client.deleted', client.client_id)).to.not.equal(undefined);
   });
 
   it('accepts a token issued in the admin console, once', async function () {
-    const admin = await signInAsAdmin(app, clock, 'registration-admin');
-    const form = await admin.browser.follow(`${app.issuer}/admin/clients/tokens`);
+    const admin = await signInAsAdmin(suite.app, suite.clock, 'registration-admin');
+    const form = await admin.browser.follow(`${suite.app.issuer}/admin/clients/tokens`);
     const issued = await admin.browser.submit(form, '/admin/clients/tokens', { expires: '1h' });
     expect(issued.html).to.contain('Store it now; it is not shown again.');
     const token = /id="initial-access-token"[^>]*>([^<]+)</.exec(issued.html)?.[1];
     expect(token).to.be.a('string');
-    const [event] = await app.queries.auditEvents.list({ event: 'initial_access_token.issued', limit: 5 });
+    const [event] = await suite.app.queries.auditEvents.list({ event: 'initial_access_token.issued', limit: 5 });
     expect(event?.actorId).to.equal(admin.account.id);
     expect(JSON.stringify(event)).not.to.contain(token!);
     expect((await register(webApp, token)).status).to.equal(201);
@@ -186,8 +179,8 @@ describe('dynamic client registration', function () {
 
   it('issues a working single-use token from the CLI with REDIS_URL, and explains why not without it', async function () {
     const env = {
-      DATABASE_URL: testDatabaseUrl(), DATABASE_SCHEMA: app.config.databaseSchema, SECRET_KEY: app.config.secretKey!.toString('hex'),
-      DATA_DIR: app.config.dataDir, ISSUER: app.issuer, REDIS_PREFIX: app.config.redisPrefix,
+      DATABASE_URL: testDatabaseUrl(), DATABASE_SCHEMA: suite.app.config.databaseSchema, SECRET_KEY: suite.app.config.secretKey!.toString('hex'),
+      DATA_DIR: suite.app.config.dataDir, ISSUER: suite.app.issuer, REDIS_PREFIX: suite.app.config.redisPrefix,
     };
     const withoutRedis = await runCli(['clients', 'token'], { env });
     expect(withoutRedis.code, withoutRedis.stderr).to.equal(2);

@@ -1,49 +1,32 @@
 // "Problems with the code": a one-time code by email, read from a real SMTP server.
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
-import { Browser, type Page } from '../helpers/browser.js';
-import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
-import { connectAuthenticator, TestClock } from '../helpers/phone.js';
-import { discoverClient, isCallback, openLogin, startAuthorization, submitPassword, type AuthorizationStart, type RelyingParty } from '../helpers/relying-party.js';
-import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../helpers/smtp.js';
+import type { Page } from '../helpers/browser.js';
+import { createUser } from '../helpers/app.js';
+import { connectAuthenticator } from '../helpers/phone.js';
+import { exchangeCode, isCallback, startSignIn } from '../helpers/relying-party.js';
+import type { ReceivedMail } from '../helpers/smtp.js';
+import { useFlowSuite } from '../helpers/flow-suite.js';
 import { createTotpSecret } from '../../src/security/totp.js';
 import { createAttemptLimit, EMAIL_SEND_LIMITS } from '../../src/security/attempt-limits.js';
 
 const PASSWORD = 'sysadmin password 3';
 
 describe('back-up access via email', function () {
-  const clock = new TestClock();
-  let smtp: TestSmtpServer;
-  let app: TestApp;
-  let rp: RelyingParty;
-
-  before(async function () {
-    smtp = await startSmtpServer();
-    app = await startTestApp({ SMTP_URL: smtp.url, MAIL_FROM: 'Twofold <no-reply@twofold.test>' }, { clock: clock.read });
-    rp = await discoverClient(app.issuer, await createClient(app));
-  });
-  after(async function () {
-    await app?.close();
-    await smtp?.stop();
-  });
+  const suite = useFlowSuite({ smtp: true, env: { MAIL_FROM: 'Twofold <no-reply@twofold.test>' } });
 
   async function sysadmin(username: string, options: { verified?: boolean } = {}) {
-    const account = await createUser(app, { username, password: PASSWORD, role: 'sysadmin', email: `${username}@example.com` });
-    await connectAuthenticator(app, account.id, createTotpSecret());
-    if (options.verified !== false) await app.queries.accounts.markEmailVerified(account.id, account.email);
+    const account = await createUser(suite.app, { username, password: PASSWORD, role: 'sysadmin', email: `${username}@example.com` });
+    await connectAuthenticator(suite.app, account.id, createTotpSecret());
+    if (options.verified !== false) await suite.app.queries.accounts.markEmailVerified(account.id, account.email);
     return account;
   }
 
-  async function toCodePage(username: string, params: Record<string, string> = {}): Promise<{ browser: Browser; start: AuthorizationStart; page: Page }> {
-    const browser = new Browser();
-    const start = await startAuthorization(rp, params);
-    return { browser, start, page: await submitPassword(browser, rp, await openLogin(browser, rp, start), username, PASSWORD) };
-  }
+  const toCodePage = (username: string, params: Record<string, string> = {}) => startSignIn(suite.rp, username, PASSWORD, params);
 
   const codeIn = (mail: ReceivedMail) => /\b(\d{6})\b/.exec(mail.text)?.[1] ?? '';
-  const mailTo = (address: string, subject: RegExp) => smtp.waitFor((m) => m.to.includes(address) && subject.test(m.subject), 5000);
+  const mailTo = (address: string, subject: RegExp) => suite.smtp.waitFor((m) => m.to.includes(address) && subject.test(m.subject), 5000);
   // The per-minute sending limit, reset through the same limit the app uses, so a test can send again at once.
-  const allowAnotherSend = (accountId: string) => createAttemptLimit(EMAIL_SEND_LIMITS.accountPerMinute, { redis: app.storage.redis, prefix: app.config.redisPrefix }).reset(accountId);
+  const allowAnotherSend = (accountId: string) => createAttemptLimit(EMAIL_SEND_LIMITS.accountPerMinute, { redis: suite.app.storage.redis, prefix: suite.app.config.redisPrefix }).reset(accountId);
 
   it('sends a code to the verified address that signs in once, with amr pwd+email at loa:2, and notifies the user', async function () {
     const account = await sysadmin('mail-ok');
@@ -56,20 +39,20 @@ describe('back-up access via email', function () {
     expect(code).to.match(/^\d{6}$/);
     expect(sent.html).not.to.contain(code);
 
-    const done = await browser.submit(sent, '/email-code/verify', { code }, isCallback(rp));
+    const done = await browser.submit(sent, '/email-code/verify', { code }, isCallback(suite.rp));
     expect(done.stoppedAt, done.html.slice(0, 800)).to.be.a('string');
-    const tokens = await oidc.authorizationCodeGrant(rp.config, new URL(done.stoppedAt!), { pkceCodeVerifier: start.verifier, expectedState: start.state, expectedNonce: start.nonce });
+    const tokens = await exchangeCode(suite.rp, done.stoppedAt!, start);
     expect(tokens.claims()?.amr).to.deep.equal(['pwd', 'email']);
     expect(tokens.claims()?.acr).to.equal('urn:twofold:loa:2');
     await mailTo('mail-ok@example.com', /back-up code was used|sign/i);
-    const events = (await app.queries.auditEvents.list({ accountId: account.id, limit: 10 })).map((e) => e.event);
+    const events = (await suite.app.queries.auditEvents.list({ accountId: account.id, limit: 10 })).map((e) => e.event);
     expect(events).to.include.members(['mfa.email.sent', 'mfa.email.accepted', 'login.succeeded']);
 
     // The same code does not work a second time, in a new login.
     const again = await toCodePage('mail-ok');
     await allowAnotherSend(account.id);
     const second = await again.browser.submit(again.page, '/email-code', {});
-    const reused = await again.browser.submit(second, '/email-code/verify', { code: code === codeIn(await mailTo('mail-ok@example.com', /code/i)) ? '000000' : code }, isCallback(rp));
+    const reused = await again.browser.submit(second, '/email-code/verify', { code: code === codeIn(await mailTo('mail-ok@example.com', /code/i)) ? '000000' : code }, isCallback(suite.rp));
     expect(reused.stoppedAt).to.equal(undefined);
   });
 
@@ -78,8 +61,8 @@ describe('back-up access via email', function () {
     const { browser, page } = await toCodePage('mail-late');
     const sent = await browser.submit(page, '/email-code', {});
     const code = codeIn(await mailTo('mail-late@example.com', /code/i));
-    clock.now += 5 * 60 * 1000;
-    const late = await browser.submit(sent, '/email-code/verify', { code }, isCallback(rp));
+    suite.clock.now += 5 * 60 * 1000;
+    const late = await browser.submit(sent, '/email-code/verify', { code }, isCallback(suite.rp));
     expect(late.stoppedAt).to.equal(undefined);
     expect(late.html).to.contain('This code can no longer be used.');
   });
@@ -89,15 +72,15 @@ describe('back-up access via email', function () {
     const { browser, page } = await toCodePage('mail-resend');
     const first = await browser.submit(page, '/email-code', {});
     const older = codeIn(await mailTo('mail-resend@example.com', /code/i));
-    smtp.messages.length = 0;
+    suite.smtp.messages.length = 0;
     await allowAnotherSend(account.id);
     const second = await browser.submit(first, '/email-code', {});
     const newer = codeIn(await mailTo('mail-resend@example.com', /code/i));
     if (older !== newer) {
-      const refused = await browser.submit(second, '/email-code/verify', { code: older }, isCallback(rp));
+      const refused = await browser.submit(second, '/email-code/verify', { code: older }, isCallback(suite.rp));
       expect(refused.stoppedAt).to.equal(undefined);
     }
-    const accepted = await browser.submit(second, '/email-code/verify', { code: newer }, isCallback(rp));
+    const accepted = await browser.submit(second, '/email-code/verify', { code: newer }, isCallback(suite.rp));
     expect(accepted.stoppedAt).to.be.a('string');
   });
 
@@ -111,7 +94,7 @@ describe('back-up access via email', function () {
     expect(current.html).to.contain('2 tries left for this code');
     current = await browser.submit(current, '/email-code/verify', { code: wrong });
     current = await browser.submit(current, '/email-code/verify', { code: wrong });
-    const burnt = await browser.submit(current, '/email-code/verify', { code }, isCallback(rp));
+    const burnt = await browser.submit(current, '/email-code/verify', { code }, isCallback(suite.rp));
     expect(burnt.stoppedAt).to.equal(undefined);
     expect(burnt.html).to.contain('This code can no longer be used.');
   });
@@ -129,19 +112,19 @@ describe('back-up access via email', function () {
   it('says the email could not be sent while SMTP is down, leaks no code, and works once SMTP is back', async function () {
     await sysadmin('mail-down');
     const { browser, page } = await toCodePage('mail-down');
-    await smtp.stop();
+    await suite.smtp.stop();
     let failed: Page;
     try {
       failed = await browser.submit(page, '/email-code', {});
     } finally {
-      await smtp.start();
+      await suite.smtp.start();
     }
     expect(failed.status).to.equal(503);
     expect(failed.html).to.contain('We could not send the email. Try again in a moment.');
     expect(failed.html).not.to.match(/\b\d{6}\b/);
     const retried = await browser.submit(failed, '/email-code', {});
     const code = codeIn(await mailTo('mail-down@example.com', /code/i));
-    const done = await browser.submit(retried, '/email-code/verify', { code }, isCallback(rp));
+    const done = await browser.submit(retried, '/email-code/verify', { code }, isCallback(suite.rp));
     expect(done.stoppedAt).to.be.a('string');
   });
 
@@ -151,7 +134,7 @@ describe('back-up access via email', function () {
     const result = await browser.submit(page, '/email-code', {});
     expect(result.html).to.contain('Back-up access via email is not available');
     expect(result.html).to.contain('Ask your administrator');
-    expect(smtp.messages.some((m) => m.to.includes('mail-none@example.com'))).to.equal(false);
+    expect(suite.smtp.messages.some((m) => m.to.includes('mail-none@example.com'))).to.equal(false);
   });
 
   it('does not offer the email code to a client that asks for the app (loa:3), and refuses a forged request', async function () {
@@ -160,7 +143,7 @@ describe('back-up access via email', function () {
     expect(page.html).to.contain('<label for="code">Code</label>');
     expect(page.html).not.to.contain('Problems with the code');
     const uid = /\/interaction\/([^/"]+)\/totp/.exec(page.html)![1]!;
-    const forged = await browser.request(`${app.issuer}/interaction/${uid}/email-code`, { form: { _csrf: /name="_csrf" value="([^"]+)"/.exec(page.html)![1]! } });
+    const forged = await browser.request(`${suite.app.issuer}/interaction/${uid}/email-code`, { form: { _csrf: /name="_csrf" value="([^"]+)"/.exec(page.html)![1]! } });
     expect(forged.status).to.equal(403);
   });
 });

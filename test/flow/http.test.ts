@@ -1,21 +1,15 @@
 // HTTP hygiene: security headers, error pages for browsers and JSON for API clients, health endpoints.
 import { expect } from 'chai';
 import { Browser } from '../helpers/browser.js';
-import { createClient, startTestApp, type TestApp } from '../helpers/app.js';
+import { createClient } from '../helpers/app.js';
 import { discoverClient, openLogin, startAuthorization } from '../helpers/relying-party.js';
+import { useFlowSuite } from '../helpers/flow-suite.js';
 
 describe('HTTP responses', function () {
-  let app: TestApp;
-
-  before(async function () {
-    app = await startTestApp();
-  });
-  after(async function () {
-    await app?.close();
-  });
+  const suite = useFlowSuite({ clock: false, client: false });
 
   it('sends the security headers on pages', async function () {
-    const rp = await discoverClient(app.issuer, await createClient(app));
+    const rp = await discoverClient(suite.app.issuer, await createClient(suite.app));
     const page = await openLogin(new Browser(), rp, await startAuthorization(rp));
     const csp = page.headers.get('content-security-policy') ?? '';
     expect(csp).to.contain("frame-ancestors 'none'");
@@ -32,7 +26,7 @@ describe('HTTP responses', function () {
   });
 
   it('sets the session and interaction cookies httpOnly and SameSite=Lax', async function () {
-    const rp = await discoverClient(app.issuer, await createClient(app));
+    const rp = await discoverClient(suite.app.issuer, await createClient(suite.app));
     const start = await startAuthorization(rp);
     const response = await new Browser().request(start.url);
     const cookies = response.headers.getSetCookie();
@@ -44,23 +38,23 @@ describe('HTTP responses', function () {
   });
 
   it('renders an unknown path as a 404 page for browsers and JSON for API clients', async function () {
-    const page = await fetch(`${app.issuer}/nothing-here`, { headers: { accept: 'text/html' } });
+    const page = await fetch(`${suite.app.issuer}/nothing-here`, { headers: { accept: 'text/html' } });
     expect(page.status).to.equal(404);
     expect(await page.text()).to.contain('Page not found');
-    const api = await fetch(`${app.issuer}/nothing-here`, { headers: { accept: 'application/json' } });
+    const api = await fetch(`${suite.app.issuer}/nothing-here`, { headers: { accept: 'application/json' } });
     expect(api.status).to.equal(404);
     expect(await api.json()).to.deep.equal({ error: 'not_found', error_description: 'not found' });
   });
 
   it('answers OAuth errors from the token endpoint as JSON, never as a page', async function () {
-    const response = await fetch(`${app.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=x' });
+    const response = await fetch(`${suite.app.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=x' });
     expect(response.status).to.equal(400);
     const body = (await response.json()) as { error: string };
     expect(body.error).to.be.oneOf(['invalid_request', 'invalid_client']);
   });
 
   it('refuses an oversized form with 413 and a page', async function () {
-    const rp = await discoverClient(app.issuer, await createClient(app));
+    const rp = await discoverClient(suite.app.issuer, await createClient(suite.app));
     const browser = new Browser();
     const page = await openLogin(browser, rp, await startAuthorization(rp));
     const action = new URL(/action="([^"]*\/login)"/.exec(page.html)![1]!, page.url).href;
@@ -70,10 +64,10 @@ describe('HTTP responses', function () {
   });
 
   it('serves /healthz and /readyz', async function () {
-    const health = await fetch(`${app.issuer}/healthz`);
+    const health = await fetch(`${suite.app.issuer}/healthz`);
     expect(health.status).to.equal(200);
     expect(await health.json()).to.deep.equal({ status: 'ok' });
-    const ready = await fetch(`${app.issuer}/readyz`);
+    const ready = await fetch(`${suite.app.issuer}/readyz`);
     expect(ready.status).to.equal(200);
     expect(await ready.json()).to.deep.equal({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
   });

@@ -1,27 +1,22 @@
 // The password step: wrong password and unknown user read the same, attempt limits, disabled accounts, CSRF.
 import { expect } from 'chai';
 import { Browser, hiddenInput } from '../helpers/browser.js';
-import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
-import { discoverClient, isCallback, openLogin, startAuthorization, submitPassword, type RelyingParty } from '../helpers/relying-party.js';
+import { createUser } from '../helpers/app.js';
+import { isCallback, openLogin, startAuthorization, submitPassword } from '../helpers/relying-party.js';
+import { useFlowSuite } from '../helpers/flow-suite.js';
 
 describe('login page', function () {
-  let app: TestApp;
-  let rp: RelyingParty;
+  const suite = useFlowSuite({ clock: false });
 
   before(async function () {
-    app = await startTestApp();
-    await createUser(app, { username: 'bob', password: 'a long enough password' });
-    await createUser(app, { username: 'locky', password: 'a long enough password' });
-    const disabled = await createUser(app, { username: 'gone', password: 'a long enough password' });
-    await app.queries.accounts.setDisabled(disabled.username, true);
-    rp = await discoverClient(app.issuer, await createClient(app));
-  });
-  after(async function () {
-    await app?.close();
+    await createUser(suite.app, { username: 'bob', password: 'a long enough password' });
+    await createUser(suite.app, { username: 'locky', password: 'a long enough password' });
+    const disabled = await createUser(suite.app, { username: 'gone', password: 'a long enough password' });
+    await suite.app.queries.accounts.setDisabled(disabled.username, true);
   });
 
   async function loginPage(browser = new Browser()) {
-    const page = await openLogin(browser, rp, await startAuthorization(rp));
+    const page = await openLogin(browser, suite.rp, await startAuthorization(suite.rp));
     return { browser, page };
   }
 
@@ -38,9 +33,9 @@ describe('login page', function () {
 
   it('answers a wrong password and an unknown user with the same status and message', async function () {
     const wrong = await loginPage();
-    const wrongResult = await submitPassword(wrong.browser, rp, wrong.page, 'bob', 'not the password');
+    const wrongResult = await submitPassword(wrong.browser, suite.rp, wrong.page, 'bob', 'not the password');
     const unknown = await loginPage();
-    const unknownResult = await submitPassword(unknown.browser, rp, unknown.page, 'nobody-here', 'not the password');
+    const unknownResult = await submitPassword(unknown.browser, suite.rp, unknown.page, 'nobody-here', 'not the password');
     expect(wrongResult.status).to.equal(401);
     expect(unknownResult.status).to.equal(401);
     const message = (html: string) => /<div class="alert" role="alert">([^<]*)<\/div>/.exec(html)?.[1];
@@ -50,7 +45,7 @@ describe('login page', function () {
 
   it('refuses a disabled account with the same message as a wrong password', async function () {
     const { browser, page } = await loginPage();
-    const result = await submitPassword(browser, rp, page, 'gone', 'a long enough password');
+    const result = await submitPassword(browser, suite.rp, page, 'gone', 'a long enough password');
     expect(result.status).to.equal(401);
     expect(result.html).to.contain('The username or password is incorrect.');
     expect(result.stoppedAt).to.equal(undefined);
@@ -58,13 +53,13 @@ describe('login page', function () {
 
   it('accepts the username in any case', async function () {
     const { browser, page } = await loginPage();
-    const result = await submitPassword(browser, rp, page, 'BOB', 'a long enough password');
-    expect(result.stoppedAt).to.be.a('string').and.satisfy(isCallback(rp));
+    const result = await submitPassword(browser, suite.rp, page, 'BOB', 'a long enough password');
+    expect(result.stoppedAt).to.be.a('string').and.satisfy(isCallback(suite.rp));
   });
 
   it('asks for both fields when one is empty', async function () {
     const { browser, page } = await loginPage();
-    const result = await submitPassword(browser, rp, page, 'bob', '');
+    const result = await submitPassword(browser, suite.rp, page, 'bob', '');
     expect(result.status).to.equal(400);
     expect(result.html).to.contain('Enter your username and your password.');
     expect(result.html).to.contain('value="bob"');
@@ -87,23 +82,23 @@ describe('login page', function () {
   it('locks an account after 10 failures, refuses even the right password, and says how long to wait', async function () {
     for (let i = 0; i < 9; i++) {
       const { browser, page } = await loginPage();
-      const result = await submitPassword(browser, rp, page, 'locky', `wrong ${i}`);
+      const result = await submitPassword(browser, suite.rp, page, 'locky', `wrong ${i}`);
       expect(result.status, `failure ${i + 1}`).to.equal(401);
     }
     const tenth = await loginPage();
-    const locked = await submitPassword(tenth.browser, rp, tenth.page, 'locky', 'wrong again');
+    const locked = await submitPassword(tenth.browser, suite.rp, tenth.page, 'locky', 'wrong again');
     expect(locked.status).to.equal(429);
     expect(locked.html).to.contain('Too many failed attempts. Try again in 15 minutes.');
     expect(Number(locked.headers.get('retry-after'))).to.be.within(800, 900);
 
     const right = await loginPage();
-    const refused = await submitPassword(right.browser, rp, right.page, 'locky', 'a long enough password');
+    const refused = await submitPassword(right.browser, suite.rp, right.page, 'locky', 'a long enough password');
     expect(refused.status).to.equal(429);
     expect(refused.stoppedAt).to.equal(undefined);
 
     // The lock is per username: another account still signs in from the same address.
     const bob = await loginPage();
-    const ok = await submitPassword(bob.browser, rp, bob.page, 'bob', 'a long enough password');
+    const ok = await submitPassword(bob.browser, suite.rp, bob.page, 'bob', 'a long enough password');
     expect(ok.stoppedAt).to.be.a('string');
   });
 
@@ -111,14 +106,14 @@ describe('login page', function () {
     let last;
     for (let i = 0; i < 10; i++) {
       const { browser, page } = await loginPage();
-      last = await submitPassword(browser, rp, page, 'ghost-user', `wrong ${i}`);
+      last = await submitPassword(browser, suite.rp, page, 'ghost-user', `wrong ${i}`);
     }
     expect(last!.status).to.equal(429);
     expect(last!.html).to.contain('Try again in 15 minutes.');
   });
 
   it('shows an expired-page message for an unknown interaction instead of an error trace', async function () {
-    const response = await new Browser().request(`${app.issuer}/interaction/does-not-exist`);
+    const response = await new Browser().request(`${suite.app.issuer}/interaction/does-not-exist`);
     expect(response.status).to.equal(400);
     const html = await response.text();
     expect(html).to.contain('This sign-in page has expired');
@@ -131,11 +126,11 @@ describe('login page', function () {
     let result;
     for (let i = 0; i < 50; i++) {
       const { browser, page } = await loginPage();
-      result = await submitPassword(browser, rp, page, `stuffed-${i}`, 'guess');
+      result = await submitPassword(browser, suite.rp, page, `stuffed-${i}`, 'guess');
     }
     expect(result!.status).to.equal(429);
     const { browser, page } = await loginPage();
-    const bob = await submitPassword(browser, rp, page, 'bob', 'a long enough password');
+    const bob = await submitPassword(browser, suite.rp, page, 'bob', 'a long enough password');
     expect(bob.status).to.equal(429);
     expect(bob.html).to.contain('Too many failed attempts.');
   });

@@ -10,8 +10,9 @@ import { PNG } from 'pngjs';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { createDemoApp } from '../../demo/app.js';
 import { totpCodeAt } from '../../src/security/totp.js';
-import { createClient, type TestApp } from './app.js';
-import type { TestClock } from './phone.js';
+import { createClient, startTestApp, type TestApp } from './app.js';
+import { TestClock } from './phone.js';
+import { startSmtpServer, type TestSmtpServer } from './smtp.js';
 
 export type { Browser, BrowserContext, Locator, Page };
 export interface Clip { clip: { x: number; y: number; width: number; height: number } }
@@ -175,4 +176,48 @@ export async function completeSetupWizard(page: Page, clock: TestClock): Promise
   await arrive(page, 'Step 4 of 4: Verify your back-up email');
   await page.getByRole('button', { name: 'Confirm' }).click();
   return secret;
+}
+
+export interface ChromiumSuiteOptions {
+  /** Starts a real SMTP server first and points the app's SMTP_URL at it. */
+  smtp?: boolean;
+  /** More environment for the app (e.g. MAIL_FROM). */
+  env?: Record<string, string>;
+  /** Whether to start the demo relying party with a client registered for it (default), or leave `demo` to the test. */
+  demo?: boolean;
+}
+
+/**
+ * What a browser suite set up. Apart from `clock`, the properties are only set once the suite's `before` has run:
+ * read them inside tests and hooks, never at the top of a `describe`. `smtp` is set only with `smtp: true`; with
+ * `demo: false` a test may set `demo` itself, and it is then closed with the rest.
+ */
+export interface ChromiumSuite {
+  clock: TestClock;
+  app: TestApp;
+  smtp: TestSmtpServer;
+  demo: DemoRp;
+  browser: Browser;
+}
+
+/**
+ * Registers the `before` and `after` hooks of the enclosing `describe` of a browser test: before, the SMTP server (if
+ * asked), the app reading `clock`, the demo relying party and Chromium, in that order; after, Chromium, the demo and
+ * the app are closed, then the SMTP server stopped.
+ */
+export function useChromiumSuite(options: ChromiumSuiteOptions = {}): ChromiumSuite {
+  const suite = { clock: new TestClock() } as ChromiumSuite;
+  before(async function () {
+    if (options.smtp) suite.smtp = await startSmtpServer();
+    suite.app = await startTestApp({ ...(options.smtp ? { SMTP_URL: suite.smtp.url } : {}), ...options.env }, { clock: suite.clock.read });
+    if (options.demo !== false) suite.demo = await startDemoRp(suite.app);
+    suite.browser = await launchChromium();
+  });
+  after(async function () {
+    await suite.browser?.close();
+    await suite.demo?.close();
+    await suite.app?.close();
+    await suite.smtp?.stop();
+  });
+  return suite;
 }

@@ -53,6 +53,22 @@ export async function submitPassword(browser: Browser, rp: RelyingParty, page: P
   return browser.submit(page, '/login', { username, password }, isCallback(rp));
 }
 
+/**
+ * Starts a sign-in in `browser` (a new one by default): authorize, then the password on the login page. Returns the
+ * page that follows (the code page, the setup wizard, consent...) or where it stopped at the callback, and the start
+ * for exchanging the code.
+ */
+export async function startSignIn(rp: RelyingParty, username: string, password: string, params: Record<string, string> = {}, browser = new Browser()): Promise<{ browser: Browser; start: AuthorizationStart; page: Page }> {
+  const start = await startAuthorization(rp, params);
+  const page = await submitPassword(browser, rp, await openLogin(browser, rp, start), username, password);
+  return { browser, start, page };
+}
+
+/** Exchanges the code in `callback` (checking state and nonce, with the PKCE verifier of `start`). */
+export async function exchangeCode(rp: RelyingParty, callback: string, start: AuthorizationStart) {
+  return oidc.authorizationCodeGrant(rp.config, new URL(callback), { pkceCodeVerifier: start.verifier, expectedState: start.state, expectedNonce: start.nonce });
+}
+
 /** The whole sign-in: authorize, log in with a password, exchange the code; returns the token response. */
 export async function signIn(browser: Browser, rp: RelyingParty, username: string, password: string, params: Record<string, string> = {}) {
   const start = await startAuthorization(rp, params);

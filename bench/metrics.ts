@@ -1,0 +1,82 @@
+// CPU seconds of the Twofold process, Postgres and Redis read from /proc, RSS, and latency percentiles.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
+let ticks: number | undefined;
+
+/** Clock ticks per second (getconf CLK_TCK, usually 100). */
+export function clockTicks(): number {
+  if (ticks === undefined) {
+    try {
+      ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticks = 100;
+    }
+  }
+  return ticks;
+}
+
+/** The comm name and utime+stime (in ticks) of one process; undefined when it is gone. */
+function readStat(pid: number): { comm: string; ticks: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm is in parentheses and may contain spaces: the fields after it start after the last ')'.
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    // After comm: state is field 3, utime field 14 and stime field 15 (1-based over the whole line).
+    return { comm, ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuSample {
+  twofold: number;
+  postgres: number;
+  redis: number;
+}
+
+/** CPU seconds used so far by the server's pid, every `postgres` process and every `redis-server` process. */
+export function sampleCpu(serverPid: number): CpuSample {
+  const sample: CpuSample = { twofold: 0, postgres: 0, redis: 0 };
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const stat = readStat(pid);
+    if (!stat) continue;
+    if (pid === serverPid) sample.twofold += stat.ticks;
+    else if (stat.comm === 'postgres') sample.postgres += stat.ticks;
+    else if (stat.comm === 'redis-server') sample.redis += stat.ticks;
+  }
+  const hz = clockTicks();
+  return { twofold: sample.twofold / hz, postgres: sample.postgres / hz, redis: sample.redis / hz };
+}
+
+/** CPU used between two samples; a backend that exited in between only loses its own share (never negative). */
+export function cpuBetween(before: CpuSample, after: CpuSample): CpuSample {
+  const d = (a: number, b: number) => Math.max(0, Math.round((b - a) * 1000) / 1000);
+  return { twofold: d(before.twofold, after.twofold), postgres: d(before.postgres, after.postgres), redis: d(before.redis, after.redis) };
+}
+
+/** Whether any process with this comm name runs on this machine. */
+export function processRuns(comm: string): boolean {
+  return readdirSync('/proc').some((entry) => /^[0-9]+$/.test(entry) && readStat(Number(entry))?.comm === comm);
+}
+
+/** Resident set size of a process in MB (VmRSS); undefined when it is gone. */
+export function rssMb(pid: number): number | undefined {
+  try {
+    const match = /VmRSS:\s+([0-9]+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 102.4) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The p-th percentile (0-100) of sorted values, nearest rank; 0 for none. */
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1]!;
+}

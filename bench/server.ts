@@ -1,0 +1,176 @@
+// Starts Twofold as a separate production process on a fresh schema and Redis prefix, with an SMTP sink; cleans up after.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import knexFactory from 'knex';
+import { Redis } from 'ioredis';
+import { SMTPServer } from 'smtp-server';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface BenchServer {
+  issuer: string;
+  pid: number;
+  env: Record<string, string>;
+  /** Mails the SMTP sink accepted. */
+  mails(): number;
+  stop(): Promise<void>;
+}
+
+/** A clear failure the bench reports on one line and exits 1 with. */
+export class BenchError extends Error {}
+
+/** Asks the kernel for a free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export function databaseUrl(): string {
+  return process.env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';
+}
+
+export function redisUrl(): string {
+  return process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
+}
+
+/** Fails clearly when Postgres or Redis does not answer, before anything is started. */
+export async function checkBackends(): Promise<void> {
+  const quiet = { warn: () => undefined, error: () => undefined, debug: () => undefined, deprecate: () => undefined };
+  const knex = knexFactory({ client: 'pg', connection: databaseUrl(), pool: { min: 0, max: 1 }, acquireConnectionTimeout: 5000, log: quiet });
+  try {
+    await knex.raw('select 1');
+  } catch (err) {
+    throw new BenchError(`Postgres is not reachable at ${databaseUrl()} (set DATABASE_URL): ${(err as Error).message}`);
+  } finally {
+    await knex.destroy();
+  }
+  const redis = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => undefined); // reported below, once
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    throw new BenchError(`Redis is not reachable at ${redisUrl()} (set REDIS_URL): ${(err as Error).message}`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+async function startSmtpSink(): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {
+  let count = 0;
+  const sink = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        count++;
+        callback();
+      });
+    },
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => sink.listen(port, '127.0.0.1', resolve));
+  return { url: `smtp://127.0.0.1:${port}`, count: () => count, close: () => new Promise<void>((resolve) => sink.close(() => resolve())) };
+}
+
+async function waitReady(issuer: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new BenchError(`Twofold exited with code ${child.exitCode} while starting:\n${output()}`);
+    const ready = await fetch(`${issuer}/readyz`).then((r) => r.status === 200, () => false);
+    if (ready) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new BenchError(`Twofold did not answer 200 on ${issuer}/readyz within 60 s:\n${output()}`);
+}
+
+/** Starts the server (the built dist if present, else src through tsx) and waits for /readyz. */
+export async function startServer(options: { cpuProf?: string | undefined } = {}): Promise<BenchServer> {
+  const smtp = await startSmtpSink();
+  const port = await freePort();
+  const issuer = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ISSUER: issuer,
+    DATABASE_URL: databaseUrl(),
+    DATABASE_SCHEMA: `bench_${randomBytes(6).toString('hex')}`,
+    REDIS_URL: redisUrl(),
+    REDIS_PREFIX: `bench:${randomUUID()}:`,
+    SECRET_KEY: randomBytes(32).toString('hex'),
+    SMTP_URL: smtp.url,
+  };
+  const dist = path.join(root, 'dist/src/main.js');
+  const profile = options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`] : [];
+  const args = existsSync(dist) ? [...profile, dist] : [...profile, '--import', 'tsx', path.join(root, 'src/main.ts')];
+  const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const cleanup = async () => {
+    await dropSchema(env['DATABASE_SCHEMA']!).catch(() => undefined);
+    await deletePrefix(env['REDIS_PREFIX']!).catch(() => undefined);
+    await smtp.close();
+  };
+  try {
+    await waitReady(issuer, child, () => output);
+  } catch (err) {
+    child.kill('SIGKILL');
+    await cleanup();
+    throw err;
+  }
+  return {
+    issuer,
+    pid: child.pid!,
+    env,
+    mails: smtp.count,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await cleanup();
+    },
+  };
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const knex = knexFactory({ client: 'pg', connection: databaseUrl(), pool: { min: 0, max: 1 } });
+  try {
+    await knex.raw('drop schema if exists ?? cascade', [schema]);
+  } finally {
+    await knex.destroy();
+  }
+}
+
+async function deletePrefix(prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
