@@ -42,7 +42,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientWriter: createClientWriter({ queries: deps.queries, store: deps.shortLived, cache: clientCache }),
     }),
     findAccount: createFindAccount(deps.queries),
-    policy: { hasTotp: async (accountId) => (await deps.queries.totp.find(accountId)) !== undefined },
+    policy: { hasTotp: (accountId) => deps.queries.totp.exists(accountId) },
     async renderError(ctx, out, error) {
       if (isStoreUnavailable(error)) {
         markStoreUnavailable(ctx);

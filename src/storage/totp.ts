@@ -41,6 +41,12 @@ export function createTotpQueries(knex: Knex, cipher: Cipher) {
     };
   }
 
+  /** Whether the account has an authenticator connected, without reading or decrypting its secret. */
+  async function exists(accountId: string): Promise<boolean> {
+    if (!UUID.test(accountId)) return false;
+    return (await totp().where({ account_id: accountId }).first(knex.raw('1 as present'))) !== undefined;
+  }
+
   /** Connects (or replaces) the account's TOTP secret, confirmed by a code of `acceptedStep`, and marks the account as having had a second factor. */
   async function connect(accountId: string, secret: string, acceptedStep: number): Promise<void> {
     checkStep(acceptedStep);
@@ -79,7 +85,7 @@ export function createTotpQueries(knex: Knex, cipher: Cipher) {
     return (await totp().where({ account_id: accountId }).delete()) > 0;
   }
 
-  return { find, connect, acceptStep, disconnect };
+  return { find, exists, connect, acceptStep, disconnect };
 }
 
 export type TotpQueries = ReturnType<typeof createTotpQueries>;

@@ -41,6 +41,16 @@ describe('storage: totp', () => {
     expect(raw).to.match(/^v1\./);
   });
 
+  it('tells whether an app is connected without decrypting, for any id', async () => {
+    const id = await newAccount('ella');
+    expect(await totp.exists(id)).to.equal(false);
+    await totp.connect(id, SECRET, STEP);
+    expect(await totp.exists(id)).to.equal(true);
+    await totp.disconnect(id);
+    expect(await totp.exists(id)).to.equal(false);
+    expect(await totp.exists('not-a-uuid')).to.equal(false);
+  });
+
   it('refuses a ciphertext copied into another account', async () => {
     const alice = await newAccount('alice');
     const mallory = await newAccount('mallory');

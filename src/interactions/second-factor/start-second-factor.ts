@@ -11,7 +11,7 @@ export async function startSecondFactor(
   deps: { queries: Pick<Queries, 'totp'>; loginState: LoginStateStore },
   input: { uid: string; account: Account; requestedRank: number; passwordAt: number },
 ): Promise<NextStep> {
-  const hasTotp = (await deps.queries.totp.find(input.account.id)) !== undefined;
+  const hasTotp = await deps.queries.totp.exists(input.account.id);
   const plan = planSecondFactor({ account: input.account, hasTotp, requestedRank: input.requestedRank });
   if (plan.kind === 'NONE') return { next: 'COMPLETE' };
   await deps.loginState.save(input.uid, {

@@ -12,7 +12,7 @@ export async function postponeSetup(
 ): Promise<PostponeResult> {
   const account = await deps.queries.accounts.findById(input.accountId);
   if (!account || account.disabled) return { status: 'REFUSED' };
-  const hasTotp = (await deps.queries.totp.find(account.id)) !== undefined;
+  const hasTotp = await deps.queries.totp.exists(account.id);
   // Never trust the page: a forged postpone is checked against the account and the requested level again.
   const plan = planSecondFactor({ account, hasTotp, requestedRank: requestedAcrRank(input.params) });
   if (plan.kind !== 'SETUP' || !plan.postpone.allowed) return { status: 'REFUSED' };

@@ -29,6 +29,8 @@ export function connectRedis(url: string, logger?: RedisConnectionLogger): Redis
     // Why: a request waiting on a dead Redis would hold its connection open; a quick error becomes a 503 instead.
     commandTimeout: COMMAND_TIMEOUT_MS,
     maxRetriesPerRequest: 1,
+    // Commands issued in the same tick go out as one pipeline: a login makes dozens of small Redis calls.
+    enableAutoPipelining: true,
     // Never give up: return a delay for every attempt, doubling from 100 ms up to the cap.
     retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt - 1, 16), MAX_RECONNECT_DELAY_MS),
   });
