@@ -16,7 +16,7 @@ export function addAccountsSection(router: Router, deps: AdminDeps): void {
   router.get('/accounts', async (ctx) => {
     const q = queryText(ctx.query['q'], 100);
     const after = queryText(ctx.query['after'], 64);
-    const { accounts, next } = await deps.queries.accounts.search({ query: q, after: after || undefined, limit: ACCOUNTS_PAGE_SIZE });
+    const { accounts, next } = await deps.queries.oversight.search({ query: q, after: after || undefined, limit: ACCOUNTS_PAGE_SIZE });
     await ctx.render('admin/accounts/list', { title: 'Accounts', q, after, accounts, next });
   });
 

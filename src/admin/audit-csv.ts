@@ -24,7 +24,7 @@ export function csvLine(cells: readonly (string | number | null | undefined)[]):
   return `${cells.map(csvCell).join(',')}\r\n`;
 }
 
-/** The header and one record per event; text columns have their control characters written as \uXXXX. */
+/** The header and one record per event; text columns have their control characters written as \u escapes (\u001b and so on). */
 export function auditCsv(rows: readonly AuditRow[]): string {
   const text = (value: string | null) => (value === null ? null : showControls(value));
   let out = csvLine(AUDIT_CSV_COLUMNS);

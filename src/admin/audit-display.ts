@@ -6,7 +6,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const SHORT_USER_AGENT = 48;
 
 /**
- * Writes every control character as \uXXXX. Why: usernames, headers and details are chosen by whoever sent the
+ * Writes every control character as a \u escape (\u001b and so on). Why: usernames, headers and details are chosen by whoever sent the
  * request; a raw CR/LF or ANSI escape could forge lines or recolour a terminal when an export is read (ASVS 16.4.1).
  */
 export function showControls(text: string): string {

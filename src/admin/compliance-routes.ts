@@ -1,7 +1,7 @@
 // /admin/compliance: which sysadmins use two-factor authentication, and how far the others have put it off.
 import type Router from '@koa/router';
 import { MAX_POSTPONEMENTS } from '../interactions/second-factor/plan-second-factor.js';
-import type { SysadminTwoFactor } from '../storage/accounts.js';
+import type { SysadminTwoFactor } from '../storage/queries.js';
 import { adminOf, type AdminDeps } from './routes.js';
 
 export type PostponementsLeft = { kind: 'CONNECTED' } | { kind: 'CONNECTED_BEFORE' } | { kind: 'LEFT'; left: number };
@@ -16,7 +16,7 @@ export function postponementsLeft(row: SysadminTwoFactor): PostponementsLeft {
 /** Registers GET /admin/compliance. */
 export function addComplianceRoutes(router: Router, deps: AdminDeps): void {
   router.get('/compliance', async (ctx) => {
-    const rows = await deps.queries.accounts.listSysadminTwoFactor();
+    const rows = await deps.queries.oversight.sysadminTwoFactor();
     const sysadmins = rows.map((row) => ({ ...row, postponements: postponementsLeft(row) }));
     await ctx.render('admin/compliance', {
       title: 'Sysadmins’ 2FA',

@@ -6,11 +6,13 @@ import { createAuditEventQueries } from './audit-events.js';
 import { createClientQueries } from './clients.js';
 import { createProviderKeyQueries } from './provider-keys.js';
 import { createTotpQueries } from './totp.js';
+import { createOversightQueries } from './oversight.js';
 
 export type { Account, ProfileChanges, Role, UsePostponementResult } from './accounts.js';
 export type { AuditEvent, AuditEventFilter, NewAuditEvent } from './audit-events.js';
 export type { Client, ClientSummary } from './clients.js';
 export type { TotpCredential } from './totp.js';
+export type { AccountSearch, AccountSummary, SysadminTwoFactor } from './oversight.js';
 
 export type Queries = ReturnType<typeof createQueries>;
 
@@ -22,5 +24,6 @@ export function createQueries(knex: Knex, cipher: Cipher) {
     providerKeys: createProviderKeyQueries(knex, cipher),
     totp: createTotpQueries(knex, cipher),
     auditEvents: createAuditEventQueries(knex),
+    oversight: createOversightQueries(knex),
   };
 }
