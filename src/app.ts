@@ -7,6 +7,7 @@ import type { Logger } from './logger.js';
 import { viewsDir } from './paths.js';
 import type { Queries } from './storage/queries.js';
 import type { ShortLivedStore } from './storage/short-lived/short-lived-store.js';
+import type { ClientChanges } from './storage/short-lived/client-changes.js';
 import { createProvider } from './oidc/create-provider.js';
 import type { ProviderKeys } from './oidc/signing-keys.js';
 import { createInteractionRouter } from './interactions/router.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   shortLived: ShortLivedStore;
   /** The Redis client when REDIS_URL is set; attempt limits then live in Redis, shared by every node. */
   redis: Redis | undefined;
+  /** Client changes shared with the other nodes (Storage.clientChanges). */
+  clientChanges: ClientChanges | undefined;
   keys: ProviderKeys;
   probes: Record<string, ReadinessProbe>;
   /** The key for encryption at rest (pending 2FA secrets in Redis are sealed with it too). */

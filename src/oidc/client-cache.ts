@@ -1,6 +1,7 @@
 // A small cache in front of the Postgres client lookup, which oidc-provider makes on nearly every request.
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
+import type { ClientChanges } from '../storage/short-lived/client-changes.js';
 
 export interface ClientCacheOptions {
   /** How many clients to keep (least recently used go first). */
@@ -15,12 +16,10 @@ export interface ClientCacheOptions {
 export interface ClientCache {
   /** The client's metadata, from memory or from the loader. */
   find(clientId: string): Promise<ClientMetadata | undefined>;
-  /**
-   * Forgets a client after a change in this process; loads under way when it is called are not kept either.
-   * This is the seam for several nodes: a Redis pub/sub subscriber would call it for changes made elsewhere
-   * (not built yet, so another node serves a changed or deleted client for up to ttlMs).
-   */
+  /** Forgets a client after a change; loads under way when it is called are not kept either. */
   invalidate(clientId: string): void;
+  /** Forgets every client (e.g. when changes made on other nodes may have been missed). */
+  clear(): void;
 }
 
 interface Entry {
@@ -59,6 +58,10 @@ export function createClientCache(load: (clientId: string) => Promise<ClientMeta
       entries.delete(clientId);
       generation += 1;
     },
+    clear() {
+      entries.clear();
+      generation += 1;
+    },
   };
 }
 
@@ -81,4 +84,22 @@ export function clientCacheOf(provider: Provider): ClientCache {
   const cache = caches.get(provider);
   if (!cache) throw new Error('this provider has no client cache (it was not built by createProvider)');
   return cache;
+}
+
+/**
+ * Wraps a node's cache so that a change made here is announced to every node, and changes announced by any node
+ * (this one included) are forgotten here; without a channel (one process) the cache is returned as it is.
+ */
+export function shareClientCache(cache: ClientCache, changes: ClientChanges | undefined): ClientCache {
+  if (!changes) return cache;
+  changes.listen({ changed: (clientId) => cache.invalidate(clientId), reset: () => cache.clear() });
+  return {
+    find: cache.find,
+    invalidate(clientId) {
+      // Forget it here at once too: the next request on this node must not wait for the message to come back.
+      cache.invalidate(clientId);
+      changes.publish(clientId);
+    },
+    clear: cache.clear,
+  };
 }

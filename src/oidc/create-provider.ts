@@ -4,13 +4,14 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Queries } from '../storage/queries.js';
 import type { ShortLivedStore } from '../storage/short-lived/short-lived-store.js';
+import type { ClientChanges } from '../storage/short-lived/client-changes.js';
 import { createOidcAdapter } from '../storage/oidc-adapter.js';
 import { isStoreUnavailable } from '../storage/store-unavailable.js';
 import { markStoreUnavailable } from '../http/handle-errors.js';
 import { buildConfiguration } from './configuration.js';
 import { createAuditLog, requestOrigin, type AuditEventName, type AuditLog } from '../security/audit.js';
 import { createClientFinder } from './find-client.js';
-import { attachClientCache, createClientCache } from './client-cache.js';
+import { attachClientCache, createClientCache, shareClientCache } from './client-cache.js';
 import { createClientWriter } from './write-client.js';
 import { handleRegistrationEvents } from './registration.js';
 import { createFindAccount } from './find-account.js';
@@ -22,6 +23,8 @@ export interface ProviderDeps {
   queries: Queries;
   shortLived: ShortLivedStore;
   keys: ProviderKeys;
+  /** Client changes shared with the other nodes (through Redis); undefined for a single process. */
+  clientChanges: ClientChanges | undefined;
 }
 
 /** Creates the Provider (a Koa application) for Twofold. */
@@ -32,8 +35,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     await (ctx as unknown as { render(view: string, locals: object): Promise<void> }).render(view, locals);
   };
 
-  // Clients live in Postgres; oidc-provider looks one up on nearly every request, so through a short cache.
-  const clientCache = createClientCache(createClientFinder(deps.queries));
+  // Clients live in Postgres; oidc-provider looks one up on nearly every request, so through a short cache,
+  // which a change on any node clears on every node.
+  const clientCache = shareClientCache(createClientCache(createClientFinder(deps.queries)), deps.clientChanges);
   const configuration = buildConfiguration({
     config: deps.config,
     keys: deps.keys,

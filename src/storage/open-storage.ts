@@ -6,6 +6,7 @@ import { createCipher } from '../security/encryption.js';
 import { openDatabase, pingDatabase } from './database.js';
 import { runMigrations } from './migrate.js';
 import { createQueries, type Queries } from './queries.js';
+import { createRedisClientChanges, type ClientChanges } from './short-lived/client-changes.js';
 import { connectRedis } from './short-lived/connect-redis.js';
 import { createMemoryStore } from './short-lived/memory-store.js';
 import { createRedisStore } from './short-lived/redis-store.js';
@@ -16,6 +17,8 @@ export interface Storage {
   queries: Queries;
   shortLived: ShortLivedStore;
   redis: Redis | undefined;
+  /** Client changes shared between nodes through Redis; without Redis there is one process and nothing to share. */
+  clientChanges: ClientChanges | undefined;
   probes: Record<string, () => Promise<void>>;
   close(): Promise<void>;
 }
@@ -31,18 +34,20 @@ export async function openStorage(options: { config: Config; logger: Logger; sec
     throw err;
   }
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+  const clientChanges = redis && options.mode === 'server' ? createRedisClientChanges({ url: config.redisUrl!, publisher: redis, prefix: config.redisPrefix, logger }) : undefined;
   const shortLived = redis ? createRedisStore(redis, { prefix: config.redisPrefix }) : createMemoryStore();
   return {
     databaseKind: database.kind,
     queries: createQueries(database.knex, createCipher(options.secretKey)),
     shortLived,
     redis,
+    clientChanges,
     probes: {
       postgres: () => pingDatabase(database.knex),
       redis: () => shortLived.ping(),
     },
     async close() {
-      await Promise.allSettled([shortLived.close(), database.close()]);
+      await Promise.allSettled([clientChanges?.close(), shortLived.close(), database.close()]);
     },
   };
 }

@@ -33,8 +33,12 @@ export function testRedisUrl(): string {
   return process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
 }
 
-/** Starts the app; `env` overrides any environment variable (e.g. DATABASE_URL through a fault proxy). */
-export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestApp> {
+/**
+ * Starts the app; `env` overrides any environment variable (e.g. DATABASE_URL through a fault proxy). With `join`,
+ * it is a second node of that app: same schema, Redis prefix, secret key and issuer, which its close() leaves alone.
+ */
+export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock; join?: TestApp } = {}): Promise<TestApp> {
+  const join = options.join?.config;
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
@@ -51,13 +55,14 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     SECRET_KEY: randomBytes(32).toString('hex'),
     DATA_DIR: dataDir,
     LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent',
+    ...(join ? { ISSUER: join.issuer, DATABASE_SCHEMA: join.databaseSchema, REDIS_PREFIX: join.redisPrefix, SECRET_KEY: join.secretKey!.toString('hex') } : {}),
     ...env,
   });
   const logger = createLogger(config.logLevel);
   const storage = await openStorage({ config, logger, secretKey: config.secretKey!, mode: 'server' });
   const keys = await loadProviderKeys(storage.queries);
   const mailer = createMailer({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, dataDir: config.dataDir, logger, viewsDir, issuer: config.issuer, timeoutMs: 2000 });
-  const provider = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, keys, probes: storage.probes, secretKey: config.secretKey!, clock: options.clock, mailer });
+  const provider = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, clientChanges: storage.clientChanges, keys, probes: storage.probes, secretKey: config.secretKey!, clock: options.clock, mailer });
   server.on('request', provider.callback());
 
   return {
@@ -70,10 +75,11 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await storage.close();
+      await rm(dataDir, { recursive: true, force: true });
+      if (join) return;
       const database = await openTestDatabase(config.databaseSchema);
       await database.knex.raw('drop schema if exists ?? cascade', [config.databaseSchema]).finally(() => database.close());
       await deleteRedisPrefix(config.redisPrefix);
-      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,8 @@
-// The client cache: TTLs for found and unknown clients, LRU eviction, invalidation, and loads racing a change.
+// The client cache: TTLs for found and unknown clients, LRU eviction, invalidation, loads racing a change, sharing.
 import { expect } from 'chai';
 import type { ClientMetadata } from 'oidc-provider';
-import { createClientCache } from '../../src/oidc/client-cache.js';
+import { createClientCache, shareClientCache } from '../../src/oidc/client-cache.js';
+import type { ClientChangeListener, ClientChanges } from '../../src/storage/short-lived/client-changes.js';
 
 function setUp(options: { maxEntries?: number } = {}) {
   let now = 0;
@@ -71,5 +72,30 @@ describe('client cache', () => {
     await cache.find('a');
     await cache.find('b');
     expect(loads).to.deep.equal(['a', 'b', 'c', 'b']);
+  });
+
+  it('shared: announces a change made here, and forgets clients changed elsewhere or everything after a reset', async () => {
+    const { cache, loads } = setUp();
+    const published: string[] = [];
+    let listener: ClientChangeListener | undefined;
+    const changes: ClientChanges = { publish: (id) => published.push(id), listen: (l) => { listener = l; }, close: async () => {} };
+    const shared = shareClientCache(cache, changes);
+    await shared.find('a');
+    await shared.find('b');
+    shared.invalidate('a');
+    expect(published).to.deep.equal(['a']);
+    await shared.find('a');
+    listener!.changed('b');
+    await shared.find('b');
+    expect(loads).to.deep.equal(['a', 'b', 'a', 'b']);
+    listener!.reset();
+    await shared.find('a');
+    await shared.find('b');
+    expect(loads).to.deep.equal(['a', 'b', 'a', 'b', 'a', 'b']);
+  });
+
+  it('is left as it is without a channel (one process)', () => {
+    const { cache } = setUp();
+    expect(shareClientCache(cache, undefined)).to.equal(cache);
   });
 });

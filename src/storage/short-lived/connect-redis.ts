@@ -1,5 +1,5 @@
 // Opens the production Redis connection: fail fast while Redis is down, reconnect forever, log outages once.
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /** The two log methods connectRedis uses (a pino logger fits). */
 export interface RedisConnectionLogger {
@@ -22,8 +22,11 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-/** Creates a Redis client whose commands fail within ~2 s while Redis is down, and which reconnects by itself. */
-export function connectRedis(url: string, logger?: RedisConnectionLogger): Redis {
+/**
+ * Creates a Redis client whose commands fail within ~2 s while Redis is down, and which reconnects by itself;
+ * `overrides` adjusts it for another use (e.g. a subscriber connection, named in the logs by connectionName).
+ */
+export function connectRedis(url: string, logger?: RedisConnectionLogger, overrides: RedisOptions = {}): Redis {
   const redis = new Redis(url, {
     connectTimeout: CONNECT_TIMEOUT_MS,
     // Why: a request waiting on a dead Redis would hold its connection open; a quick error becomes a 503 instead.
@@ -33,9 +36,10 @@ export function connectRedis(url: string, logger?: RedisConnectionLogger): Redis
     enableAutoPipelining: true,
     // Never give up: return a delay for every attempt, doubling from 100 ms up to the cap.
     retryStrategy: (attempt) => Math.min(100 * 2 ** Math.min(attempt - 1, 16), MAX_RECONNECT_DELAY_MS),
+    ...overrides,
   });
 
-  const where = { redis: redactRedisUrl(url) };
+  const where = { redis: redactRedisUrl(url), ...(overrides.connectionName ? { connection: overrides.connectionName } : {}) };
   let state: 'starting' | 'up' | 'down' = 'starting';
   let lastError: string | undefined;
 
