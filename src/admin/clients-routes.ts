@@ -22,7 +22,7 @@ export function registerClientsSection(router: Router, deps: AdminDeps): void {
   const clientDeps: ClientDeps & { invalidate: (clientId: string) => void } = {
     queries: deps.queries,
     validateMetadata: (metadata) => deps.provider.Client.validate(metadata),
-    // The console applies the production rules everywhere: http redirect URIs only for loopback (requirement 51).
+    // The console applies the production rules everywhere: http redirect URIs only for loopback (RFC 9700 §2.6).
     production: true,
     invalidate: (clientId) => cache.invalidate(clientId),
   };

@@ -1,4 +1,4 @@
-// The rules a dynamically registered client must meet, on top of oidc-provider's own validation (requirement 51).
+// The rules a dynamically registered client must meet, on top of oidc-provider's own validation (RFC 9700 §2.6, OIDC Registration §9.1).
 import { checkInfoUri, checkRedirectUri, GRANT_TYPES, INFO_URI_FIELDS } from './client-input.js';
 
 /** The registration policy that applies these rules: every initial access token Twofold issues carries it. */

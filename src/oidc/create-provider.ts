@@ -100,10 +100,10 @@ type RefusedError = Error & { error?: string; error_description?: string; error_
 const clip = (value: unknown, max: number) => (typeof value === 'string' ? Array.from(value).slice(0, max).join('') : undefined);
 
 /**
- * Puts failed authorisations of clients into the audit record (requirement 60, ASVS 16.3.2): a dynamic registration
+ * Puts failed authorisations of clients into the audit record (ASVS 16.3.2): a dynamic registration
  * refused (e.g. without a valid initial access token) and failed client authentication at the token, introspection
  * and revocation endpoints. Only the error code and the library's reason are kept, never the presented token,
- * secret or assertion (requirement 62).
+ * secret or assertion (ASVS 16.2.5).
  */
 function recordClientRefusals(provider: Provider, audit: AuditLog, logger: Logger): void {
   // Provider events are not awaited: a failed write cannot fail the response any more, so it is logged instead.

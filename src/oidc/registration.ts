@@ -16,7 +16,7 @@ export function registrationFeatures(): Pick<Features, 'registration' | 'registr
   return {
     registration: {
       enabled: true,
-      // Only holders of an initial access token issued by an administrator may register (requirement 50).
+      // Only holders of an initial access token issued by an administrator may register (OIDC Registration §3, RFC 7591 §3).
       initialAccessToken: true,
       // Random ids, never the client's choice (RFC 9700 §2.6), and 32-byte secrets (OIDC Core §16.19), as in the console.
       idFactory: () => generateClientId(),
@@ -65,7 +65,7 @@ export function handleRegistrationEvents(provider: Provider, deps: { audit: Audi
 
   provider.on('registration_create.success', (ctx: KoaContextWithOIDC, client: { clientId: string; clientName?: string }) => {
     const iat = ctx.oidc.entities.InitialAccessToken;
-    // Why destroy: an initial access token admits one client (requirement 50); consumed already, it is now removed.
+    // Why destroy: an initial access token admits one client (OIDC Registration §3, RFC 7591 §3); consumed already, it is now removed.
     if (iat) settle('removing the initial access token', iat.destroy());
     record('client.registered', ctx, client.clientId, { name: client.clientName, initialAccessToken: iat?.jti ? tokenReference(iat.jti) : undefined });
   });

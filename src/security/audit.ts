@@ -31,7 +31,7 @@ export const AUDIT_EVENTS = [
   'client.deleted',
   'client.secret_rotated',
   'client.registered',
-  // Failed authorisations of clients (requirement 60), recorded from oidc-provider's events in create-provider.ts.
+  // Failed authorisations of clients (ASVS 16.3.2), recorded from oidc-provider's events in create-provider.ts.
   'client.auth_failed',
   'registration.refused',
   'initial_access_token.issued',

@@ -105,7 +105,7 @@ describe('audit CSV', function () {
   });
 });
 
-describe('audit text against log injection (requirement 63)', function () {
+describe('audit text against log injection (ASVS 16.4.1)', function () {
   it('keeps a username with CR/LF and ANSI escapes in a detail intact in storage and as one JSON log line', async function () {
     const stored: NewAuditEvent[] = [];
     const lines: string[] = [];
