@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
 import { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
+import { deleteRedisPrefix } from '../test/helpers/redis.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -123,7 +124,7 @@ export async function startServer(options: { cpuProf?: string | undefined } = {}
   child.stderr!.on('data', keep);
   const cleanup = async () => {
     await dropSchema(env['DATABASE_SCHEMA']!).catch(() => undefined);
-    await deletePrefix(env['REDIS_PREFIX']!).catch(() => undefined);
+    await deleteRedisPrefix(redisUrl(), env['REDIS_PREFIX']!).catch(() => undefined);
     await smtp.close();
   };
   try {
@@ -160,17 +161,3 @@ async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-async function deletePrefix(prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}

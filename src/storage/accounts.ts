@@ -38,7 +38,8 @@ export interface ProfileChanges {
   email?: string | undefined;
 }
 
-interface AccountRow {
+/** A row of the accounts table (snake_case, as stored). */
+export interface AccountRow {
   id: string;
   username: string;
   name: string;

@@ -1,6 +1,6 @@
 // Queries for the admin console's oversight: searching accounts and the sysadmins' two-factor state.
 import type { Knex } from 'knex';
-import type { Role } from './accounts.js';
+import type { AccountRow, Role } from './accounts.js';
 
 /** One row of the admin console's account list. */
 export interface AccountSummary {
@@ -39,18 +39,6 @@ export interface SysadminTwoFactor {
   lastEmailCodeAt: Date | null;
 }
 
-interface AccountRow {
-  id: string;
-  username: string;
-  name: string;
-  email: string;
-  role: Role;
-  disabled: boolean;
-  mfa_postponements_used: number;
-  mfa_connected_before: boolean;
-  email_verified_at: Date | null;
-  created_at: Date;
-}
 
 /** Creates the oversight queries on `knex`. */
 export function createOversightQueries(knex: Knex) {

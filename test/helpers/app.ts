@@ -4,7 +4,6 @@ import { createServer, type Server } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import type Provider from 'oidc-provider';
 import { createApp } from '../../src/app.js';
 import { createMailer } from '../../src/mail/mailer.js';
@@ -19,6 +18,7 @@ import type { Clock } from '../../src/security/totp.js';
 import { registerClient } from '../../src/clients/register-client.js';
 import type { ClientInput } from '../../src/clients/client-input.js';
 import { openTestDatabase, testDatabaseUrl } from './database.js';
+import { deleteRedisPrefix } from './redis.js';
 
 export interface TestApp {
   issuer: string;
@@ -79,25 +79,11 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       if (join) return;
       const database = await openTestDatabase(config.databaseSchema);
       await database.knex.raw('drop schema if exists ?? cascade', [config.databaseSchema]).finally(() => database.close());
-      await deleteRedisPrefix(config.redisPrefix);
+      await deleteRedisPrefix(testRedisUrl(), config.redisPrefix);
     },
   };
 }
 
-async function deleteRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(testRedisUrl(), { lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /** Creates an account with a password. */
 export async function createUser(app: TestApp, input: { username: string; password: string; role?: Role; name?: string; email?: string }): Promise<Account> {

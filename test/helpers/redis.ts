@@ -38,6 +38,17 @@ async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
+/** Deletes every key under `prefix` on the Redis at `url` (test and bench clean-up). */
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    await deleteByPrefix(redis, prefix);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** Connects to REDIS_URL (default redis://127.0.0.1:6379) and reserves a fresh key prefix. */
 export async function createTestRedis(): Promise<TestRedis> {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
