@@ -46,6 +46,8 @@ export interface AppDeps {
   mailer: Mailer;
 }
 
+type RenderingContext = { render(view: string, locals?: object): Promise<void> };
+
 /** Builds the whole HTTP application; the returned Provider is a Koa app (use .callback() or .listen()). */
 export function createApp(deps: AppDeps): Provider {
   const provider = createProvider(deps);
@@ -53,6 +55,13 @@ export function createApp(deps: AppDeps): Provider {
   const limitStore = { redis: deps.redis, prefix: deps.config.redisPrefix };
 
   provider.use(views(viewsDir, { extension: 'pug', options: { cache: deps.config.nodeEnv !== 'development', basedir: viewsDir } }));
+  provider.use(async (ctx, next) => {
+    // koa-views looks a view up on disk at every render, twice without the extension (a miss, then a hit);
+    // naming the file in full halves that work on every page.
+    const render = (ctx as unknown as RenderingContext).render;
+    (ctx as unknown as RenderingContext).render = (view, locals) => render(view.endsWith('.pug') ? view : `${view}.pug`, locals);
+    await next();
+  });
   provider.use(securityHeaders());
   provider.use(handleErrors(deps.logger));
   provider.use(serveAssets(viewsDir));

@@ -2,18 +2,22 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { LOGIN_RESULTS, type LoginMethod } from '../oidc/acr.js';
-import type { AuditLog, RequestOrigin } from '../security/audit.js';
+import type { AuditEntry, AuditEventName, AuditLog, RequestOrigin } from '../security/audit.js';
 import type { LoginStateStore } from './login-state.js';
 import { finishInteraction } from './load-interaction.js';
 
-/** Finishes the login with the acr and amr of the method used, and records it. */
+/**
+ * Finishes the login with the acr and amr of the method used, and records it, together with `factorEvent`
+ * (e.g. the accepted code) when the last step has one.
+ */
 export async function completeLogin(
   deps: { provider: Provider; loginState: LoginStateStore; audit: AuditLog },
   ctx: Context,
-  login: { uid: string; accountId: string; method: LoginMethod; origin: RequestOrigin },
+  login: { uid: string; accountId: string; method: LoginMethod; origin: RequestOrigin; factorEvent?: AuditEventName },
 ): Promise<void> {
   const { acr, amr } = LOGIN_RESULTS[login.method];
-  await deps.audit.record('login.succeeded', login.origin, login.accountId, { acr, amr });
-  await deps.loginState.clear(login.uid);
+  const events: AuditEntry[] = [{ event: 'login.succeeded', origin: login.origin, accountId: login.accountId, details: { acr, amr } }];
+  if (login.factorEvent) events.unshift({ event: login.factorEvent, origin: login.origin, accountId: login.accountId });
+  await Promise.all([deps.audit.recordAll(events), deps.loginState.clear(login.uid)]);
   await finishInteraction(deps.provider, ctx, { login: { accountId: login.accountId, acr, amr: [...amr], remember: true } });
 }

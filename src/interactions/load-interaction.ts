@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { AppError } from '../errors.js';
+import type { LoginState, LoginStateStore } from './login-state.js';
 
 export type InteractionDetails = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -26,4 +27,21 @@ export async function finishInteraction(provider: Provider, ctx: Context, result
   const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
   ctx.status = 303;
   ctx.redirect(returnTo);
+}
+
+/**
+ * Loads the interaction and the login's state at once (one round trip instead of two); the state is returned
+ * only after the interaction proved that the uid in the URL belongs to this browser.
+ */
+export async function loadInteractionAndState(
+  deps: { provider: Provider; loginState: Pick<LoginStateStore, 'load'> },
+  ctx: Context,
+  expectedPrompt?: string,
+): Promise<[InteractionDetails, LoginState | undefined]> {
+  const uid = typeof ctx.params['uid'] === 'string' ? ctx.params['uid'] : '';
+  const state = deps.loginState.load(uid);
+  // Settled before anything can throw below, so a failed state read is never left unhandled.
+  state.catch(() => undefined);
+  const details = await loadInteraction(deps.provider, ctx, expectedPrompt);
+  return [details, await state];
 }

@@ -5,7 +5,7 @@ import { formPages } from '../http/form-pages.js';
 import { STEP_UP_REASONS } from '../oidc/interaction-policy.js';
 import { requestedAcrRank } from '../oidc/acr.js';
 import type { InteractionDeps } from './deps.js';
-import { loadInteraction, type InteractionDetails } from './load-interaction.js';
+import { loadInteractionAndState, type InteractionDetails } from './load-interaction.js';
 import type { LoginState } from './login-state.js';
 import { addLoginRoutes, showLogin } from './login/routes.js';
 import { addSecondFactorRoutes, showCode } from './second-factor/routes.js';
@@ -22,10 +22,10 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
 
   // Which page to show is decided by the policy's current prompt and, within login, by the login's state.
   router.get('/interaction/:uid', async (ctx) => {
-    const details = await loadInteraction(provider, ctx);
+    const [details, saved] = await loadInteractionAndState(deps, ctx);
     if (details.prompt.name === 'consent') return showConsent(provider, ctx, details);
     if (details.prompt.name !== 'login') throw new AppError('INTERACTION_EXPIRED');
-    const state = (await deps.loginState.load(details.uid)) ?? (await startStepUp(deps, details));
+    const state = saved ?? (await startStepUp(deps, details));
     if (!state) return showLogin(provider, ctx, details);
     if (state.setup) return showSetup(deps, ctx, details, state);
     if (state.emailCode) return showEmailCode(ctx, details, state.emailCode.sentTo);

@@ -15,6 +15,7 @@ import { attachClientCache, createClientCache, shareClientCache } from './client
 import { createClientWriter } from './write-client.js';
 import { handleRegistrationEvents } from './registration.js';
 import { createFindAccount } from './find-account.js';
+import { createAccountCache } from './account-cache.js';
 import type { ProviderKeys } from './signing-keys.js';
 
 export interface ProviderDeps {
@@ -38,6 +39,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Clients live in Postgres; oidc-provider looks one up on nearly every request, so through a short cache,
   // which a change on any node clears on every node.
   const clientCache = shareClientCache(createClientCache(createClientFinder(deps.queries)), deps.clientChanges);
+  // Every token, refresh and userinfo request reads the account: through a cache that changes clear.
+  const accountCache = createAccountCache(deps.queries);
   const configuration = buildConfiguration({
     config: deps.config,
     keys: deps.keys,
@@ -45,8 +48,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientFinder: clientCache.find,
       clientWriter: createClientWriter({ queries: deps.queries, store: deps.shortLived, cache: clientCache }),
     }),
-    findAccount: createFindAccount(deps.queries),
-    policy: { hasTotp: (accountId) => deps.queries.totp.exists(accountId) },
+    findAccount: createFindAccount(accountCache),
+    policy: { hasTotp: async (accountId) => (await accountCache.find(accountId))?.hasTotp ?? false },
     async renderError(ctx, out, error) {
       if (isStoreUnavailable(error)) {
         markStoreUnavailable(ctx);

@@ -1,11 +1,11 @@
-// Turns an account from Postgres into the claims oidc-provider puts in ID tokens and userinfo.
+// Turns an account into the claims oidc-provider puts in ID tokens and userinfo (read through the account cache).
 import type { FindAccount } from 'oidc-provider';
-import type { Queries } from '../storage/queries.js';
+import type { AccountCache } from './account-cache.js';
 
 /** Creates oidc-provider's findAccount; disabled accounts are treated as gone, so their tokens stop working. */
-export function createFindAccount(queries: Pick<Queries, 'accounts'>): FindAccount {
+export function createFindAccount(accounts: Pick<AccountCache, 'find'>): FindAccount {
   return async (_ctx, sub) => {
-    const account = await queries.accounts.findById(sub);
+    const account = await accounts.find(sub);
     if (!account || account.disabled) return undefined;
     return {
       accountId: account.id,
@@ -15,8 +15,8 @@ export function createFindAccount(queries: Pick<Queries, 'accounts'>): FindAccou
           name: account.name,
           preferred_username: account.username,
           email: account.email,
-          // Nothing verifies email addresses yet, so none is claimed as verified.
-          email_verified: false,
+          // True only after the owner followed a verification link sent to this very address.
+          email_verified: account.emailVerified,
         };
       },
     };

@@ -2,7 +2,8 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
-export type LimitCheck = { status: 'ALLOWED' } | { status: 'LOCKED'; retryAfterSeconds: number };
+/** ALLOWED from check() tells how many failures are on record, so a success need not reset a clean count. */
+export type LimitCheck = { status: 'ALLOWED'; failures?: number } | { status: 'LOCKED'; retryAfterSeconds: number };
 
 /** One limit: `allowed` failures within `windowSeconds`, then locked for `lockSeconds`. */
 export interface AttemptLimit {
@@ -64,7 +65,7 @@ export function createAttemptLimit(rule: LimitRule, store: { redis?: Redis; pref
   return {
     async check(key) {
       const res = await limiter.get(key);
-      return res && res.consumedPoints >= rule.allowed ? locked(res) : { status: 'ALLOWED' };
+      return res && res.consumedPoints >= rule.allowed ? locked(res) : { status: 'ALLOWED', failures: res?.consumedPoints ?? 0 };
     },
     async fail(key) {
       try {

@@ -35,6 +35,8 @@ export const AUDIT_EVENTS = [
   'client.auth_failed',
   'registration.refused',
   'initial_access_token.issued',
+  // New signing keys added (with their sign-from time) and keys no longer published removed: twofold keys rotate.
+  'signing_keys.rotated',
 ] as const;
 export type AuditEventName = (typeof AUDIT_EVENTS)[number];
 
@@ -45,9 +47,20 @@ export interface RequestOrigin {
   clientId: string | undefined;
 }
 
+/** One event for AuditLog.recordAll. */
+export interface AuditEntry {
+  event: AuditEventName;
+  origin: RequestOrigin;
+  accountId: string | null;
+  details?: Record<string, unknown>;
+  actorId?: string;
+}
+
 export interface AuditLog {
   /** Records an event about `accountId`; `actorId` names the administrator when someone else acted. */
   record(event: AuditEventName, origin: RequestOrigin, accountId: string | null, details?: Record<string, unknown>, actorId?: string): Promise<void>;
+  /** Records several events of one request together (one write: all of them or none). */
+  recordAll(entries: readonly AuditEntry[]): Promise<void>;
 }
 
 /** Reads the request's origin for the audit log. */
@@ -57,10 +70,16 @@ export function requestOrigin(ctx: Context, clientId?: unknown): RequestOrigin {
 
 /** Creates the audit log; a failed write fails the request, so no security event goes unrecorded. */
 export function createAuditLog(queries: Pick<Queries, 'auditEvents'>, logger: Logger): AuditLog {
-  return {
-    async record(event, origin, accountId, details = {}, actorId) {
-      await queries.auditEvents.record({ event, accountId, ip: origin.ip, userAgent: origin.userAgent ?? null, clientId: origin.clientId ?? null, actorId: actorId ?? null, details });
+  async function recordAll(entries: readonly AuditEntry[]): Promise<void> {
+    await queries.auditEvents.record(entries.map(({ event, origin, accountId, details = {}, actorId }) => (
+      { event, accountId, ip: origin.ip, userAgent: origin.userAgent ?? null, clientId: origin.clientId ?? null, actorId: actorId ?? null, details }
+    )));
+    for (const { event, origin, accountId, details = {}, actorId } of entries) {
       logger.info({ audit: event, accountId, actorId, ip: origin.ip, clientId: origin.clientId, ...details }, event);
-    },
+    }
+  }
+  return {
+    record: (event, origin, accountId, details, actorId) => recordAll([{ event, origin, accountId, ...(details ? { details } : {}), ...(actorId ? { actorId } : {}) }]),
+    recordAll,
   };
 }

@@ -1,5 +1,6 @@
 // Queries on the accounts table.
 import type { Knex } from 'knex';
+import { createAccountChanges, type AccountChanges } from './account-changes.js';
 
 export type Role = 'user' | 'sysadmin';
 
@@ -38,6 +39,8 @@ export interface ProfileChanges {
   email?: string | undefined;
 }
 
+type AccountWithTotpRow = AccountRow & { has_totp: boolean };
+
 /** A row of the accounts table (snake_case, as stored). */
 export interface AccountRow {
   id: string;
@@ -58,9 +61,15 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UNIQUE_VIOLATION = '23505';
 const USERNAME_INDEX = 'accounts_username_lower_unique';
 
-/** Creates the account queries on `knex`. */
-export function createAccountQueries(knex: Knex) {
+/** Creates the account queries on `knex`; every stored change is announced to `changes`. */
+export function createAccountQueries(knex: Knex, changes: AccountChanges = createAccountChanges()) {
   const accounts = () => knex<AccountRow>('accounts');
+  const announced = (account: Account | undefined) => {
+    if (account) changes.announce(account.id);
+    return account;
+  };
+  // An account with whether it has an authenticator connected, read in the same statement.
+  const withTotp = () => accounts().select('accounts.*', knex.raw('exists (select 1 from account_totp t where t.account_id = accounts.id) as has_totp'));
 
   /** Inserts an account; a username already taken (in any letter case) gives USERNAME_TAKEN. */
   async function create(input: NewAccount): Promise<CreateAccountResult> {
@@ -94,6 +103,22 @@ export function createAccountQueries(knex: Knex) {
   async function findByUsername(username: string): Promise<Account | undefined> {
     const row = await accounts().whereRaw('lower(username) = lower(?)', [username]).first();
     return row && toAccount(row);
+  }
+
+  /**
+   * The account with this username (case-insensitive) and whether it has an authenticator connected: what the
+   * password step needs, in one round trip.
+   */
+  async function findForLogin(username: string): Promise<{ account: Account; hasTotp: boolean } | undefined> {
+    const row = await withTotp().whereRaw('lower(username) = lower(?)', [username]).first() as AccountWithTotpRow | undefined;
+    return row && { account: toAccount(row), hasTotp: row.has_totp };
+  }
+
+  /** The account with this id and whether it has an authenticator connected, in one round trip. */
+  async function findWithTotp(id: string): Promise<{ account: Account; hasTotp: boolean } | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const row = await withTotp().where({ id }).first() as AccountWithTotpRow | undefined;
+    return row && { account: toAccount(row), hasTotp: row.has_totp };
   }
 
   /** The accounts with these ids, in one query (ids that are not uuids, or match no account, are left out). */
@@ -138,7 +163,7 @@ export function createAccountQueries(knex: Knex) {
       .whereNot(column, value)
       .update({ [column]: value, updated_at: knex.fn.now() as unknown as Date })
       .returning('*');
-    return row && toAccount(row as AccountRow);
+    return announced(row && toAccount(row as AccountRow));
   }
 
   /** Spends one of `max` postponements of the second-factor setup; EXHAUSTED when none is left or a factor is (or was) connected. */
@@ -171,7 +196,7 @@ export function createAccountQueries(knex: Knex) {
       set['email_verified_at'] = knex.raw('case when email = ? then email_verified_at end', [changes.email]);
     }
     const [row] = await accounts().where({ id: accountId }).update(set).returning('*');
-    return row && toAccount(row as AccountRow);
+    return announced(row && toAccount(row as AccountRow));
   }
 
   /** Marks `email` as verified, only if it is still the account's email (it may have changed since the code was sent); false otherwise. */
@@ -180,6 +205,7 @@ export function createAccountQueries(knex: Knex) {
     const count = await accounts()
       .where({ id: accountId, email })
       .update({ email_verified_at: knex.fn.now() as unknown as Date, updated_at: knex.fn.now() as unknown as Date });
+    if (count > 0) changes.announce(accountId);
     return count > 0;
   }
 
@@ -188,13 +214,15 @@ export function createAccountQueries(knex: Knex) {
       .whereRaw('lower(username) = lower(?)', [username])
       .update({ ...changes, updated_at: knex.fn.now() as unknown as Date })
       .returning('*');
-    return row && toAccount(row as AccountRow);
+    return announced(row && toAccount(row as AccountRow));
   }
 
   return {
     create,
     findById,
     findByUsername,
+    findForLogin,
+    findWithTotp,
     findManyByIds,
     list,
     setRole,

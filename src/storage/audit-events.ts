@@ -60,16 +60,18 @@ export function createAuditEventQueries(knex: Knex) {
   const events = () => knex<AuditEventRow>('audit_events');
 
   /** Appends one event; the time is the database's. */
-  async function record(input: NewAuditEvent): Promise<void> {
-    await events().insert({
-      event: input.event,
-      account_id: input.accountId ?? null,
-      ip: truncate(input.ip, MAX_IP),
-      user_agent: truncate(input.userAgent, MAX_USER_AGENT),
-      client_id: input.clientId ?? null,
-      actor_id: input.actorId ?? null,
-      details: JSON.stringify(input.details ?? {}) as unknown as Record<string, unknown>,
-    });
+  async function record(input: NewAuditEvent | readonly NewAuditEvent[]): Promise<void> {
+    // Several events of one request go in as one statement: all or none of them, in one round trip.
+    const rows = (Array.isArray(input) ? input : [input]).map((one: NewAuditEvent) => ({
+      event: one.event,
+      account_id: one.accountId ?? null,
+      ip: truncate(one.ip, MAX_IP),
+      user_agent: truncate(one.userAgent, MAX_USER_AGENT),
+      client_id: one.clientId ?? null,
+      actor_id: one.actorId ?? null,
+      details: JSON.stringify(one.details ?? {}) as unknown as Record<string, unknown>,
+    }));
+    if (rows.length > 0) await events().insert(rows);
   }
 
   /** Events matching `filter`, newest first, at most `filter.limit`; page on with `before` = the last id returned. */

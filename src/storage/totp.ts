@@ -1,6 +1,7 @@
 // Queries on the account_totp table: one TOTP secret per account, encrypted at rest, with an atomic replay guard.
 import type { Knex } from 'knex';
 import type { Cipher } from '../security/encryption.js';
+import { createAccountChanges, type AccountChanges } from './account-changes.js';
 
 export interface TotpCredential {
   /** The shared secret, decrypted (as given to connect, e.g. base32). */
@@ -22,7 +23,7 @@ interface TotpRow {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Creates the TOTP queries on `knex`, sealing secrets with `cipher`. */
-export function createTotpQueries(knex: Knex, cipher: Cipher) {
+export function createTotpQueries(knex: Knex, cipher: Cipher, changes: AccountChanges = createAccountChanges()) {
   const totp = () => knex<TotpRow>('account_totp');
   // The account id is the encryption context, so a ciphertext copied into another account's row does not
   // decrypt: someone able to write the table cannot give a victim a secret they know.
@@ -64,6 +65,7 @@ export function createTotpQueries(knex: Knex, cipher: Cipher) {
       };
       await trx('account_totp').insert(row).onConflict('account_id').merge();
     });
+    changes.announce(accountId);
   }
 
   /** Records `step` as used if it is later than the last accepted one; false when it is not (a replayed or older code). */
@@ -82,7 +84,9 @@ export function createTotpQueries(knex: Knex, cipher: Cipher) {
   /** Removes the account's TOTP secret; false when there was none. */
   async function disconnect(accountId: string): Promise<boolean> {
     if (!UUID.test(accountId)) return false;
-    return (await totp().where({ account_id: accountId }).delete()) > 0;
+    const removed = (await totp().where({ account_id: accountId }).delete()) > 0;
+    if (removed) changes.announce(accountId);
+    return removed;
   }
 
   return { find, exists, connect, acceptStep, disconnect };

@@ -36,7 +36,7 @@ describe('authorization code flow', function () {
     expect(claims['name']).to.equal('Alice Liddell');
     expect(claims['preferred_username']).to.equal('Alice');
     expect(claims['email']).to.equal('alice@example.com');
-    expect(claims['email_verified']).to.equal(false);
+    expect(claims['email_verified']).to.equal(false); // nobody followed a verification link yet
     expect(claims.amr).to.deep.equal(['pwd']);
     expect(claims.acr).to.equal('urn:twofold:loa:1');
 

@@ -110,7 +110,7 @@ describe('audit text against log injection (ASVS 16.4.1)', function () {
     const stored: NewAuditEvent[] = [];
     const lines: string[] = [];
     const sink = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
-    const audit = createAuditLog({ auditEvents: { record: async (event: NewAuditEvent) => { stored.push(event); }, list: async () => [] } }, pino({ level: 'info' }, sink));
+    const audit = createAuditLog({ auditEvents: { record: async (events: NewAuditEvent | readonly NewAuditEvent[]) => { stored.push(...[events].flat()); }, list: async () => [] } }, pino({ level: 'info' }, sink));
     await audit.record('password.failed', { ip: '203.0.113.9', userAgent: 'ua\u001b[2J', clientId: undefined }, null, { username: EVIL });
 
     expect(stored[0]!.details).to.deep.equal({ username: EVIL }); // stored as typed: the record is evidence

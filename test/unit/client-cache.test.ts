@@ -38,11 +38,14 @@ describe('client cache', () => {
     expect(loads).to.deep.equal(['new', 'new']);
   });
 
-  it('hands out copies, so oidc-provider cannot change what is cached', async () => {
-    const { cache } = setUp();
-    const first = await cache.find('a');
-    first!.client_name = 'changed';
-    expect(await cache.find('a')).to.deep.equal({ client_id: 'a' });
+  it('hands out one frozen copy, so nothing can change what is cached', async () => {
+    const { cache, rows } = setUp();
+    rows.set('d', { client_id: 'd', redirect_uris: ['https://rp.example/cb'] });
+    const first = await cache.find('d');
+    expect(() => { first!.client_name = 'changed'; }).to.throw(TypeError);
+    expect(() => { (first!.redirect_uris as string[]).push('https://evil.example/cb'); }).to.throw(TypeError);
+    expect(await cache.find('d')).to.equal(first);
+    expect(await cache.find('d')).to.deep.equal({ client_id: 'd', redirect_uris: ['https://rp.example/cb'] });
   });
 
   it('forgets a client on invalidate', async () => {

@@ -8,7 +8,7 @@ import { requestOrigin, type RequestOrigin } from '../../security/audit.js';
 import { maskEmail } from '../../security/one-time-code.js';
 import { completeLogin } from '../complete-login.js';
 import type { InteractionDeps } from '../deps.js';
-import { loadInteraction, type InteractionDetails } from '../load-interaction.js';
+import { loadInteractionAndState, type InteractionDetails } from '../load-interaction.js';
 import { showCode } from '../second-factor/routes.js';
 import { countWrongCode } from '../count-wrong-code.js';
 import { notifyLockout } from '../notify-lockout.js';
@@ -29,8 +29,7 @@ function describeWait(seconds: number): string {
 /** Registers POST /interaction/:uid/email-code (send), /email-code/verify and /email-code/cancel. */
 export function addEmailCodeRoutes(router: Router, deps: InteractionDeps): void {
   async function loginWithState(ctx: Context) {
-    const details = await loadInteraction(deps.provider, ctx, 'login');
-    const state = await deps.loginState.load(details.uid);
+    const [details, state] = await loadInteractionAndState(deps, ctx, 'login');
     if (!state || state.setup) throw new AppError('INTERACTION_EXPIRED');
     // The email code satisfies loa:2 only; a client asking for the app's level never gets it.
     if (requestedAcrRank(details.params) > acrRank(ACR_PASSWORD_EMAIL)) throw new AppError('FORBIDDEN');
@@ -70,9 +69,8 @@ export function addEmailCodeRoutes(router: Router, deps: InteractionDeps): void 
     const result = await verifyEmailCode({ store: deps.store, codes: deps.codes, clock: deps.clock, limit: deps.limits.secondFactor }, { uid: details.uid, accountId: state.accountId, code: body['code'] });
     switch (result.status) {
       case 'OK':
-        await deps.audit.record('mfa.email.accepted', origin, state.accountId);
         await notifyBackupCodeUsed(deps, state.accountId, origin);
-        return completeLogin(deps, ctx, { uid: details.uid, accountId: state.accountId, method: 'email', origin });
+        return completeLogin(deps, ctx, { uid: details.uid, accountId: state.accountId, method: 'email', origin, factorEvent: 'mfa.email.accepted' });
       case 'INVALID_FORMAT':
         ctx.status = 400;
         return showEmailCode(ctx, details, sentTo, { notice: 'FORMAT' });

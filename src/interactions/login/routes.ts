@@ -59,11 +59,12 @@ export function addLoginRoutes(router: Router, deps: InteractionDeps): void {
       return showLogin(deps.provider, ctx, details, { username, error: 'INVALID' });
     }
 
-    // A new login replaces whatever an earlier attempt in this interaction left behind.
-    await deps.loginState.clear(details.uid);
+    // A new login replaces whatever an earlier attempt in this interaction left behind: the next step's state
+    // overwrites it, and a login that is complete now clears it.
     const next = await startSecondFactor(deps, {
       uid: details.uid,
       account: result.account,
+      hasTotp: result.hasTotp,
       requestedRank: requestedAcrRank(details.params),
       passwordAt: Math.floor(deps.clock() / 1000),
     });

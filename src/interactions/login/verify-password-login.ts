@@ -9,7 +9,7 @@ export interface PasswordLoginDeps {
 }
 
 export type PasswordLoginResult =
-  | { status: 'OK'; account: Account }
+  | { status: 'OK'; account: Account; hasTotp: boolean }
   | { status: 'INVALID'; accountId?: string }
   | { status: 'LOCKED'; retryAfterSeconds: number; accountId?: string };
 
@@ -22,25 +22,23 @@ export async function verifyPasswordLogin(
   input: { username: string; password: string; ip: string },
 ): Promise<PasswordLoginResult> {
   const accountKey = input.username.trim().toLowerCase();
-  for (const [limit, key] of [[deps.limits.ip, input.ip], [deps.limits.account, accountKey]] as const) {
-    const check = await limit.check(key);
-    // While locked even the right password is refused: the lock is not a mere delay (NIST SP 800-63B §3.2.2).
-    if (check.status === 'LOCKED') return check;
-  }
+  const lookUp = accountKey && !isPasswordTooLong(input.password) ? deps.queries.accounts.findForLogin(accountKey) : Promise.resolve(undefined);
+  // The limits and the account are read at once (one round trip each way); the password is only checked after.
+  const [ipCheck, accountCheck, found] = await Promise.all([deps.limits.ip.check(input.ip), deps.limits.account.check(accountKey), lookUp]);
+  // While locked even the right password is refused: the lock is not a mere delay (NIST SP 800-63B §3.2.2).
+  if (ipCheck.status === 'LOCKED') return ipCheck;
+  if (accountCheck.status === 'LOCKED') return accountCheck;
 
-  const account = accountKey && !isPasswordTooLong(input.password)
-    ? await deps.queries.accounts.findByUsername(accountKey)
-    : undefined;
+  const account = found?.account;
   const passwordOk = await verifyPassword(account?.passwordHash, input.password);
-  if (account && passwordOk && !account.disabled) {
-    await deps.limits.account.reset(accountKey);
-    return { status: 'OK', account };
+  if (found && account && passwordOk && !account.disabled) {
+    if (accountCheck.failures) await deps.limits.account.reset(accountKey);
+    return { status: 'OK', account, hasTotp: found.hasTotp };
   }
 
-  const ipCheck = await deps.limits.ip.fail(input.ip);
-  const accountCheck = await deps.limits.account.fail(accountKey);
+  const [ipAfter, accountAfter] = await Promise.all([deps.limits.ip.fail(input.ip), deps.limits.account.fail(accountKey)]);
   const accountId = account?.id;
-  if (accountCheck.status === 'LOCKED') return { ...accountCheck, accountId };
-  if (ipCheck.status === 'LOCKED') return { ...ipCheck, accountId };
+  if (accountAfter.status === 'LOCKED') return { ...accountAfter, accountId };
+  if (ipAfter.status === 'LOCKED') return { ...ipAfter, accountId };
   return { status: 'INVALID', accountId };
 }

@@ -8,7 +8,7 @@ import { ACR_PASSWORD_EMAIL, acrRank, requestedAcrRank } from '../../oidc/acr.js
 import { completeLogin } from '../complete-login.js';
 import type { InteractionDeps } from '../deps.js';
 import type { LoginState } from '../login-state.js';
-import { loadInteraction, type InteractionDetails } from '../load-interaction.js';
+import { loadInteractionAndState, type InteractionDetails } from '../load-interaction.js';
 import { countWrongCode } from '../count-wrong-code.js';
 import { notifyLockout } from '../notify-lockout.js';
 import { verifyTotpLogin } from './verify-totp-login.js';
@@ -28,8 +28,7 @@ export async function showCode(
 /** Registers POST /interaction/:uid/totp. */
 export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): void {
   router.post('/interaction/:uid/totp', async (ctx) => {
-    const details = await loadInteraction(deps.provider, ctx, 'login');
-    const state = await deps.loginState.load(details.uid);
+    const [details, state] = await loadInteractionAndState(deps, ctx, 'login');
     if (!state || state.setup || state.emailCode) throw new AppError('INTERACTION_EXPIRED');
     const origin = requestOrigin(ctx, details.params['client_id']);
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
@@ -37,8 +36,7 @@ export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): vo
     const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock }, { accountId: state.accountId, code: body['code'] });
     switch (result.status) {
       case 'OK':
-        await deps.audit.record('mfa.totp.accepted', origin, state.accountId);
-        return completeLogin(deps, ctx, { uid: details.uid, accountId: state.accountId, method: 'totp', origin });
+        return completeLogin(deps, ctx, { uid: details.uid, accountId: state.accountId, method: 'totp', origin, factorEvent: 'mfa.totp.accepted' });
       case 'INVALID_FORMAT':
         ctx.status = 400;
         return showCode(ctx, details, { error: 'FORMAT' });

@@ -9,9 +9,10 @@ export type NextStep = { next: 'COMPLETE' } | { next: 'CONTINUE' };
 /** Plans the second factor; returns COMPLETE when the password is enough, else stores the state for the next page. */
 export async function startSecondFactor(
   deps: { queries: Pick<Queries, 'totp'>; loginState: LoginStateStore },
-  input: { uid: string; account: Account; requestedRank: number; passwordAt: number },
+  input: { uid: string; account: Account; requestedRank: number; passwordAt: number; hasTotp?: boolean },
 ): Promise<NextStep> {
-  const hasTotp = await deps.queries.totp.exists(input.account.id);
+  // The password step read it with the account; a step-up has not, and asks.
+  const hasTotp = input.hasTotp ?? (await deps.queries.totp.exists(input.account.id));
   const plan = planSecondFactor({ account: input.account, hasTotp, requestedRank: input.requestedRank });
   if (plan.kind === 'NONE') return { next: 'COMPLETE' };
   await deps.loginState.save(input.uid, {

@@ -15,18 +15,18 @@ export async function verifyTotpLogin(
   deps: { queries: Pick<Queries, 'totp'>; limit: AttemptLimit; clock: Clock },
   input: { accountId: string; code: unknown },
 ): Promise<TotpLoginResult> {
-  // While locked even a right code is refused, so guessing cannot continue behind the lock.
-  const lock = await deps.limit.check(input.accountId);
-  if (lock.status === 'LOCKED') return { status: 'LOCKED', retryAfterSeconds: lock.retryAfterSeconds, justLocked: false };
   const code = normalizeTotpCode(input.code);
+  // The lock and the secret are read at once; the secret is used only when the lock allows.
+  const [lock, totp] = await Promise.all([deps.limit.check(input.accountId), code ? deps.queries.totp.find(input.accountId) : undefined]);
+  // While locked even a right code is refused, so guessing cannot continue behind the lock.
+  if (lock.status === 'LOCKED') return { status: 'LOCKED', retryAfterSeconds: lock.retryAfterSeconds, justLocked: false };
   if (!code) return { status: 'INVALID_FORMAT' };
-  const totp = await deps.queries.totp.find(input.accountId);
   if (!totp) return { status: 'NOT_CONNECTED' };
 
   const step = matchTotpStep(totp.secret, code, deps.clock);
   // The step is recorded atomically in Postgres: a code (or an older one) is accepted once, on any node.
   if (step !== undefined && (await deps.queries.totp.acceptStep(input.accountId, step))) {
-    await deps.limit.reset(input.accountId);
+    if (lock.failures) await deps.limit.reset(input.accountId);
     return { status: 'OK' };
   }
   const after = await deps.limit.fail(input.accountId);

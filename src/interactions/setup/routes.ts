@@ -10,7 +10,7 @@ import { createTotpSecret, groupSecret, totpUri } from '../../security/totp.js';
 import { completeLogin } from '../complete-login.js';
 import type { InteractionDeps } from '../deps.js';
 import type { LoginState, SetupStep } from '../login-state.js';
-import { loadInteraction, type InteractionDetails } from '../load-interaction.js';
+import { loadInteractionAndState, type InteractionDetails } from '../load-interaction.js';
 import { countWrongCode } from '../count-wrong-code.js';
 import { planSecondFactor } from '../second-factor/plan-second-factor.js';
 import { connectAuthenticator } from './connect-authenticator.js';
@@ -51,8 +51,7 @@ export async function showSetup(deps: InteractionDeps, ctx: Context, details: In
 export function addSetupRoutes(router: Router, deps: InteractionDeps): void {
   // Loads the interaction and the login state, and refuses a form posted from any step but `step`.
   async function atStep(ctx: Context, step: SetupStep) {
-    const details = await loadInteraction(deps.provider, ctx, 'login');
-    const state = await deps.loginState.load(details.uid);
+    const [details, state] = await loadInteractionAndState(deps, ctx, 'login');
     if (!state?.setup || state.setup.step !== step) throw new AppError('INTERACTION_EXPIRED');
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     return { details, state, setup: state.setup, body, origin: requestOrigin(ctx, details.params['client_id']) };
