@@ -31,7 +31,7 @@ export async function createAccount(deps: { queries: Pick<Queries, 'accounts'>; 
   if (!name) errors.name = 'NAME';
   if (!email) errors.email = 'EMAIL';
   if (!role) errors.role = 'ROLE';
-  const check = checkNewPassword(password, { username });
+  const check = await checkNewPassword(password, { username });
   if (!check.ok) errors.password = 'PASSWORD';
   // Looked up before hashing, so a taken name costs no argon2 work; create() still decides atomically.
   if (!errors.username && (await deps.queries.accounts.findByUsername(username))) errors.username = 'USERNAME_TAKEN';

@@ -1,10 +1,15 @@
 // Password hashing (argon2id) and the policy for new passwords.
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import pLimit from 'p-limit';
 
 // OWASP's minimum for argon2id (m=19 MiB, t=2, p=1); the parameters live in each hash so they can be raised later.
 // algorithm 2 is Algorithm.Argon2id (a const enum, which isolated modules cannot import).
 const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+// At most one argon2 computation per core at a time: more only queue in libuv's pool, where each holds its 19 MiB
+// (which the allocator keeps per thread) and delays file reads behind it; the rest wait here, in order.
+const argon2Slots = pLimit(Math.max(1, availableParallelism()));
 
 export const PASSWORD_MIN_LENGTH = 8;
 // Capped so the argon2 work a single request can cause stays bounded (NIST asks that at least 64 be allowed).
@@ -23,7 +28,7 @@ export function isPasswordTooLong(password: string): boolean {
 
 /** Hashes a password with argon2id and a random 128-bit salt; runs on libuv's thread pool, off the event loop. */
 export function hashPassword(password: string): Promise<string> {
-  return hash(normalizePassword(password), ARGON2_OPTIONS);
+  return argon2Slots(() => hash(normalizePassword(password), ARGON2_OPTIONS));
 }
 
 let dummyHash: Promise<string> | undefined;
@@ -34,10 +39,10 @@ let dummyHash: Promise<string> | undefined;
  */
 export async function verifyPassword(storedHash: string | undefined, password: string): Promise<boolean> {
   if (isPasswordTooLong(password)) return false;
-  dummyHash ??= hash('twofold dummy password for timing', ARGON2_OPTIONS);
+  dummyHash ??= hashPassword('twofold dummy password for timing');
   const target = storedHash ?? (await dummyHash);
   try {
-    const ok = await verify(target, normalizePassword(password));
+    const ok = await argon2Slots(() => verify(target, normalizePassword(password)));
     return ok && storedHash !== undefined;
   } catch {
     return false;
@@ -53,18 +58,24 @@ const PROBLEM_TEXT: Record<PasswordProblem, string> = {
   CONTAINS_CONTEXT: 'The password must not contain the username or the word "twofold".',
 };
 
-let blocklist: Set<string> | undefined;
+let blocklist: Promise<Set<string>> | undefined;
+
+// The list (some 15 MB in memory) is loaded the first time a password is set, not by every server at start.
+async function loadBlocklist(): Promise<Set<string>> {
+  const { dictionary } = await import('@zxcvbn-ts/language-common');
+  return new Set(dictionary['passwords-common'].filter((p) => p.length >= PASSWORD_MIN_LENGTH));
+}
 
 /** Checks a new password against the policy: length, a list of common passwords and context words. */
-export function checkNewPassword(password: string, context: { username: string }): { ok: true } | { ok: false; problem: PasswordProblem; message: string } {
+export async function checkNewPassword(password: string, context: { username: string }): Promise<{ ok: true } | { ok: false; problem: PasswordProblem; message: string }> {
   const normalized = normalizePassword(password);
   const length = [...normalized].length; // counted in code points, not UTF-16 units
   const fail = (problem: PasswordProblem) => ({ ok: false as const, problem, message: PROBLEM_TEXT[problem] });
   if (length < PASSWORD_MIN_LENGTH) return fail('TOO_SHORT');
   if (length > PASSWORD_MAX_LENGTH) return fail('TOO_LONG');
-  blocklist ??= new Set(dictionary['passwords-common'].filter((p) => p.length >= PASSWORD_MIN_LENGTH));
+  blocklist ??= loadBlocklist();
   const lower = normalized.toLowerCase();
-  if (blocklist.has(lower)) return fail('COMMON');
+  if ((await blocklist).has(lower)) return fail('COMMON');
   const username = context.username.toLowerCase();
   if (lower.includes('twofold') || (username.length >= 3 && lower.includes(username))) return fail('CONTAINS_CONTEXT');
   return { ok: true };

@@ -76,39 +76,39 @@ describe('passwords', function () {
   });
 
   describe('the policy for new passwords', function () {
-    it('refuses passwords shorter than 8 characters, counting code points', function () {
+    it('refuses passwords shorter than 8 characters, counting code points', async function () {
       expect(PASSWORD_MIN_LENGTH).to.equal(8);
-      expect(checkNewPassword('x7#kQ2!', { username: 'alice' })).to.deep.include({ ok: false, problem: 'TOO_SHORT' });
-      expect(checkNewPassword('x7#kQ2!m', { username: 'alice' })).to.deep.equal({ ok: true });
+      expect(await checkNewPassword('x7#kQ2!', { username: 'alice' })).to.deep.include({ ok: false, problem: 'TOO_SHORT' });
+      expect(await checkNewPassword('x7#kQ2!m', { username: 'alice' })).to.deep.equal({ ok: true });
       // Seven emoji are 14 UTF-16 units but only 7 characters.
-      expect(checkNewPassword('\u{1F511}'.repeat(7), { username: 'alice' })).to.deep.include({ ok: false, problem: 'TOO_SHORT' });
-      expect(checkNewPassword('\u{1F511}'.repeat(8), { username: 'alice' })).to.deep.equal({ ok: true });
+      expect(await checkNewPassword('\u{1F511}'.repeat(7), { username: 'alice' })).to.deep.include({ ok: false, problem: 'TOO_SHORT' });
+      expect(await checkNewPassword('\u{1F511}'.repeat(8), { username: 'alice' })).to.deep.equal({ ok: true });
     });
 
-    it('refuses passwords longer than the maximum', function () {
-      expect(checkNewPassword('k'.repeat(PASSWORD_MAX_LENGTH + 1), { username: 'alice' })).to.deep.include({ ok: false, problem: 'TOO_LONG' });
+    it('refuses passwords longer than the maximum', async function () {
+      expect(await checkNewPassword('k'.repeat(PASSWORD_MAX_LENGTH + 1), { username: 'alice' })).to.deep.include({ ok: false, problem: 'TOO_LONG' });
     });
 
-    it('refuses common passwords, whatever their case', function () {
+    it('refuses common passwords, whatever their case', async function () {
       const common = dictionary['passwords-common'];
       for (const password of ['iloveyou123', 'password1', 'qwertyuiop']) {
         expect(common, `${password} is on the list`).to.include(password);
-        const result = checkNewPassword(password, { username: 'alice' });
+        const result = await checkNewPassword(password, { username: 'alice' });
         expect(result, password).to.deep.include({ ok: false, problem: 'COMMON' });
-        expect(checkNewPassword(password.toUpperCase(), { username: 'alice' }), password.toUpperCase()).to.deep.include({ problem: 'COMMON' });
+        expect(await checkNewPassword(password.toUpperCase(), { username: 'alice' }), password.toUpperCase()).to.deep.include({ problem: 'COMMON' });
       }
     });
 
-    it('refuses passwords containing the username or "twofold"', function () {
-      expect(checkNewPassword('Alice-in-2024!', { username: 'alice' })).to.deep.include({ ok: false, problem: 'CONTAINS_CONTEXT' });
-      expect(checkNewPassword('my TwoFold pass', { username: 'alice' })).to.deep.include({ ok: false, problem: 'CONTAINS_CONTEXT' });
+    it('refuses passwords containing the username or "twofold"', async function () {
+      expect(await checkNewPassword('Alice-in-2024!', { username: 'alice' })).to.deep.include({ ok: false, problem: 'CONTAINS_CONTEXT' });
+      expect(await checkNewPassword('my TwoFold pass', { username: 'alice' })).to.deep.include({ ok: false, problem: 'CONTAINS_CONTEXT' });
       // Very short usernames would refuse too much; they are not checked.
-      expect(checkNewPassword('bob-the-builder', { username: 'bo' })).to.deep.equal({ ok: true });
+      expect(await checkNewPassword('bob-the-builder', { username: 'bo' })).to.deep.equal({ ok: true });
     });
 
-    it('accepts a long passphrase and explains each refusal in words', function () {
-      expect(checkNewPassword('correct horse battery staple', { username: 'alice' })).to.deep.equal({ ok: true });
-      const refused = checkNewPassword('short', { username: 'alice' });
+    it('accepts a long passphrase and explains each refusal in words', async function () {
+      expect(await checkNewPassword('correct horse battery staple', { username: 'alice' })).to.deep.equal({ ok: true });
+      const refused = await checkNewPassword('short', { username: 'alice' });
       expect(refused.ok).to.equal(false);
       if (!refused.ok) expect(refused.message).to.contain('at least 8 characters');
     });
@@ -116,7 +116,7 @@ describe('passwords', function () {
     it('only accepts passwords that will verify later', async function () {
       // 130 emoji: within the policy's 256 characters, but 260 UTF-16 units.
       const emoji = '\u{1F510}'.repeat(130);
-      expect(checkNewPassword(emoji, { username: 'alice' })).to.deep.equal({ ok: true });
+      expect(await checkNewPassword(emoji, { username: 'alice' })).to.deep.equal({ ok: true });
       expect(await verifyPassword(await hashPassword(emoji), emoji)).to.equal(true);
     });
   });

@@ -72,7 +72,7 @@ const addUser = defineCommand({
     const problem = passwordProblem(reading);
     if (problem) return problem;
     const password = (reading as { password: string }).password;
-    const check = checkNewPassword(password, { username });
+    const check = await checkNewPassword(password, { username });
     if (!check.ok) return userError(`twofold users add: ${check.message}`);
     const result = await queries.accounts.create({ username, name, email, role, passwordHash: await hashPassword(password) });
     if (result.status === 'USERNAME_TAKEN') return taken(username);
