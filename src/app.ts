@@ -1,12 +1,12 @@
 // createApp(deps): the Koa application — oidc-provider with Twofold's pages, security headers and error pages.
 import views from 'koa-views';
 import type Provider from 'oidc-provider';
-import type { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { viewsDir } from './paths.js';
 import type { Queries } from './storage/queries.js';
 import type { ShortLivedStore } from './storage/short-lived/short-lived-store.js';
+import type { RedisClient } from './storage/short-lived/connect-redis.js';
 import type { ClientChanges } from './storage/short-lived/client-changes.js';
 import { createProvider } from './oidc/create-provider.js';
 import type { ProviderKeys } from './oidc/signing-keys.js';
@@ -33,8 +33,8 @@ export interface AppDeps {
   logger: Logger;
   queries: Queries;
   shortLived: ShortLivedStore;
-  /** The Redis client when REDIS_URL is set; attempt limits then live in Redis, shared by every node. */
-  redis: Redis | undefined;
+  /** The Redis client when Redis is configured; attempt limits then live in Redis, shared by every node. */
+  redis: RedisClient | undefined;
   /** Client changes shared with the other nodes (Storage.clientChanges). */
   clientChanges: ClientChanges | undefined;
   keys: ProviderKeys;

@@ -1,6 +1,9 @@
 // Reads the environment once, validates every key, and returns one frozen Config.
 import path from 'node:path';
 import { z } from 'zod';
+import { hashTagged, parseRedisAddresses, redisCombinationProblems, type RedisConnection } from './config-redis.js';
+
+export type { RedisAddress, RedisConnection } from './config-redis.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -16,6 +19,12 @@ export interface Lifetimes {
   grant: number;
 }
 
+/** Size of the Postgres connection pool of one process. */
+export interface DatabasePool {
+  min: number;
+  max: number;
+}
+
 export interface Config {
   nodeEnv: NodeEnv;
   port: number;
@@ -23,7 +32,11 @@ export interface Config {
   issuer: string;
   databaseUrl: string | undefined;
   databaseSchema: string;
-  redisUrl: string | undefined;
+  /** Postgres only; the embedded database has its own. */
+  databasePool: DatabasePool;
+  /** Undefined: the in-process store (development). */
+  redis: RedisConnection | undefined;
+  /** Prefix of every Redis key and channel; with Cluster, wrapped in a hash tag (`{twofold}:`) so all share one slot. */
   redisPrefix: string;
   smtpUrl: string | undefined;
   mailFrom: string;
@@ -87,6 +100,42 @@ const url = (protocols: string[], what: string) =>
       }
     });
 
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .default(String(fallback))
+    .transform((value, ctx) => {
+      const number = Number(value);
+      if (!/^\d+$/.test(value.trim()) || number < min || number > max) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${value}"` });
+        return z.NEVER;
+      }
+      return number;
+    });
+
+// A Redis URL whose path, if any, is a database number (redis://host:6379/2).
+const redisUrl = url(['redis:', 'rediss:'], 'redis').superRefine((value, ctx) => {
+  if (value !== undefined && !/^\/?\d*$/.test(new URL(value).pathname)) {
+    ctx.addIssue({ code: 'custom', message: 'the path must be a database number, e.g. redis://redis.internal:6379/0' });
+  }
+});
+
+const redisAddresses = (defaultPort: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      const parsed = parseRedisAddresses(value, defaultPort);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const optionalText = () => z.string().optional().transform((value) => (value?.trim() ? value : undefined));
+
 const boolean = (fallback: boolean) =>
   z
     .string()
@@ -120,8 +169,15 @@ const schema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier (letters, digits, _)')
     .default('public'),
-  REDIS_URL: url(['redis:', 'rediss:'], 'redis'),
-  REDIS_PREFIX: z.string().regex(/^[\w:.-]{1,64}$/, 'must be 1-64 of letters, digits, _ : . -').default('twofold:'),
+  DATABASE_POOL_MAX: integer(10, 1, 1000),
+  DATABASE_POOL_MIN: integer(0, 0, 1000),
+  REDIS_URL: redisUrl,
+  REDIS_SENTINELS: redisAddresses(26379),
+  // sentinel.conf allows only these characters in a master name.
+  REDIS_SENTINEL_NAME: optionalText().pipe(z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be the master group name the sentinels monitor (letters, digits, . _ -)').optional()),
+  REDIS_SENTINEL_PASSWORD: optionalText(),
+  REDIS_CLUSTER_NODES: redisAddresses(6379),
+  REDIS_PREFIX: z.string().regex(/^[\w:.{}-]{1,64}$/, 'must be 1-64 of letters, digits, _ : . - { }').default('twofold:'),
   SMTP_URL: url(['smtp:', 'smtps:'], 'smtp'),
   MAIL_FROM: z.string().regex(/^[^\s@<>]+@[^\s@<>]+$|^[^<>]*<[^\s@<>]+@[^\s@<>]+>$/, 'must be an email address, e.g. "Twofold <no-reply@example.com>"').default('Twofold <no-reply@localhost>'),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -173,11 +229,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   // Checked on the raw environment too, so a format error elsewhere does not hide these.
+  const given = (key: string) => Boolean(env[key]?.trim());
   if (env['NODE_ENV'] === 'production') {
     for (const [key, why] of REQUIRED_IN_PRODUCTION) {
-      if (!env[key]?.trim()) problems.push(`${key}: required in production (${why})`);
+      if (key === 'REDIS_URL' && (given('REDIS_SENTINELS') || given('REDIS_CLUSTER_NODES'))) continue;
+      if (!given(key)) problems.push(`${key}: required in production (${why})${key === 'REDIS_URL' ? '; with Redis Sentinel or Cluster, set REDIS_SENTINELS or REDIS_CLUSTER_NODES instead' : ''}`);
     }
   }
+  problems.push(...redisCombinationProblems(given, env['REDIS_URL']));
   if (!parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   const issuer = (e.ISSUER ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
@@ -187,7 +246,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('ISSUER: must use https in production');
   }
   if (e.REFRESH_TOKEN_TTL > e.GRANT_TTL) problems.push('REFRESH_TOKEN_TTL: must not be longer than GRANT_TTL');
+  if (e.DATABASE_POOL_MIN > e.DATABASE_POOL_MAX) problems.push(`DATABASE_POOL_MIN: must not be more than DATABASE_POOL_MAX (${e.DATABASE_POOL_MAX})`);
   if (problems.length) throw new ConfigError(problems);
+  const redis = redisConnection(e);
 
   return Object.freeze({
     nodeEnv: e.NODE_ENV,
@@ -196,8 +257,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     issuer,
     databaseUrl: e.DATABASE_URL,
     databaseSchema: e.DATABASE_SCHEMA,
-    redisUrl: e.REDIS_URL,
-    redisPrefix: e.REDIS_PREFIX,
+    databasePool: Object.freeze({ min: e.DATABASE_POOL_MIN, max: e.DATABASE_POOL_MAX }),
+    redis: redis && deepFreeze(redis),
+    redisPrefix: redis?.mode === 'cluster' ? hashTagged(e.REDIS_PREFIX) : e.REDIS_PREFIX,
     smtpUrl: e.SMTP_URL,
     mailFrom: e.MAIL_FROM,
     dataDir: path.resolve(e.DATA_DIR),
@@ -215,4 +277,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       grant: e.GRANT_TTL,
     }),
   });
+}
+
+type ParsedEnv = z.infer<typeof schema>;
+
+function redisConnection(e: ParsedEnv): RedisConnection | undefined {
+  if (e.REDIS_SENTINELS) {
+    return { mode: 'sentinel', sentinels: e.REDIS_SENTINELS, masterName: e.REDIS_SENTINEL_NAME!, sentinelPassword: e.REDIS_SENTINEL_PASSWORD, url: e.REDIS_URL };
+  }
+  if (e.REDIS_CLUSTER_NODES) return { mode: 'cluster', nodes: e.REDIS_CLUSTER_NODES, url: e.REDIS_URL };
+  return e.REDIS_URL ? { mode: 'standalone', url: e.REDIS_URL } : undefined;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const inner of Object.values(value)) if (inner && typeof inner === 'object') deepFreeze(inner as object);
+  return Object.freeze(value);
 }

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger, type Logger } from './logger.js';
 import { createApp } from './app.js';
 import { openStorage, type Storage } from './storage/open-storage.js';
-import { loadProviderKeys } from './oidc/signing-keys.js';
+import { loadProviderKeys, type ProviderKeys } from './oidc/signing-keys.js';
 import { resolveSecretKey } from './security/secret-key.js';
 import { createMailer } from './mail/mailer.js';
 import { viewsDir } from './paths.js';
@@ -22,14 +22,16 @@ async function untilReady<T>(logger: Logger, what: string, step: () => Promise<T
   }
 }
 
-async function start(config: Config, logger: Logger): Promise<{ server: Server; storage: Storage }> {
+const REDIS_BACKENDS = { standalone: 'Redis (REDIS_URL)', sentinel: 'Redis Sentinel (REDIS_SENTINELS)', cluster: 'Redis Cluster (REDIS_CLUSTER_NODES)' } as const;
+
+async function start(config: Config, logger: Logger): Promise<{ server: Server; storage: Storage; keys: ProviderKeys }> {
   const secret = await resolveSecretKey(config);
   if (secret.source === 'generated') logger.warn({ file: `${config.dataDir}/secret.key` }, 'generated a development SECRET_KEY; keep this file, it decrypts stored secrets');
   const storage = await untilReady(logger, 'opening storage', () => openStorage({ config, logger, secretKey: secret.key, mode: 'server' }));
-  const keys = await untilReady(logger, 'loading signing keys', () => loadProviderKeys(storage.queries));
+  const keys = await untilReady(logger, 'loading signing keys', () => loadProviderKeys(storage.queries, { idTokenTtl: config.lifetimes.idToken, logger }));
 
   const postgres = storage.databaseKind === 'embedded' ? `embedded Postgres (PGlite) in ${config.dataDir}/postgres` : 'Postgres (DATABASE_URL)';
-  const redis = storage.redis ? 'Redis (REDIS_URL)' : 'in-process store (sessions are lost on restart)';
+  const redis = config.redis ? REDIS_BACKENDS[config.redis.mode] : 'in-process store (sessions are lost on restart)';
   const mail = config.smtpUrl ? 'SMTP (SMTP_URL)' : `development outbox in ${config.dataDir}/outbox (also at ${config.issuer}/dev/outbox)`;
   logger.warn({ postgres, redis, mail, issuer: config.issuer }, `BACKENDS: ${postgres} | ${redis} | ${mail}`);
 
@@ -49,7 +51,7 @@ async function start(config: Config, logger: Logger): Promise<{ server: Server; 
     server.once('error', reject);
   });
   logger.info({ port: config.port, issuer: config.issuer }, `Twofold is listening on ${config.issuer} (discovery: ${config.issuer}/.well-known/openid-configuration)`);
-  return { server, storage };
+  return { server, storage, keys };
 }
 
 async function main(): Promise<void> {
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  let running: { server: Server; storage: Storage };
+  let running: { server: Server; storage: Storage; keys: ProviderKeys };
   try {
     running = await start(config, logger);
   } catch (err) {
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
     }, 10_000);
     force.unref();
     running.server.close(() => {
+      running.keys.signing.stop();
       running.storage
         .close()
         .catch((err: Error) => logger.error({ err }, 'closing storage failed'))

@@ -23,14 +23,14 @@ const notServing = async (): Promise<never> => {
  */
 export async function issueInitialAccessTokenFromCli(deps: { config: Config; queries: Queries }, expiry: IatExpiry): Promise<IssuedToken> {
   const { config } = deps;
-  if (!config.redisUrl) throw new Error('REDIS_URL is not set');
-  const store = createRedisStore(connectRedis(config.redisUrl), { prefix: config.redisPrefix });
+  if (!config.redis) throw new Error('Redis is not configured (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES)');
+  const store = createRedisStore(connectRedis(config.redis), { prefix: config.redisPrefix });
   try {
     const provider = new Provider(
       config.issuer,
       buildConfiguration({
         config,
-        keys: await loadProviderKeys(deps.queries),
+        keys: await loadProviderKeys(deps.queries, { idTokenTtl: config.lifetimes.idToken }),
         adapter: createOidcAdapter(store, { clientFinder: createClientFinder(deps.queries) }),
         findAccount: async () => undefined,
         renderError: notServing,

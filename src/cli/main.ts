@@ -9,6 +9,7 @@ import { EmbeddedDatabaseLockedError } from '../storage/embedded-lock.js';
 import { openStorage } from '../storage/open-storage.js';
 import { userError, type CliStorage, type CommandResult } from './command.js';
 import { runClientsCommand } from './commands/clients.js';
+import { runKeysCommand } from './commands/keys.js';
 import { runMigrateCommand } from './commands/migrate.js';
 import { runUsersCommand } from './commands/users.js';
 import { createProcessOutput, type Output } from './output.js';
@@ -17,11 +18,12 @@ import { readNewPassword } from './read-password.js';
 const HELP = `Usage: twofold <command> [options]
 
 Administers a Twofold identity provider. Reads the same environment as the server:
-DATABASE_URL (unset: the embedded database in DATA_DIR), DATABASE_SCHEMA, DATA_DIR, SECRET_KEY, REDIS_URL, NODE_ENV, LOG_LEVEL.
+DATABASE_URL (unset: the embedded database in DATA_DIR), DATABASE_SCHEMA, DATA_DIR, SECRET_KEY, REDIS_URL (or REDIS_SENTINELS, REDIS_CLUSTER_NODES), NODE_ENV, LOG_LEVEL.
 
 Commands:
   users add|list|set-role|disable|enable          manage accounts
   clients add|list|remove|rotate-secret|token    manage OIDC clients and initial access tokens
+  keys rotate|list                               rotate the signing keys, list them and their state
   migrate                                        bring the database schema up to date
 
 Run twofold <command> --help for details.
@@ -85,7 +87,7 @@ function createContext(env: NodeJS.ProcessEnv, output: Output) {
         // A new key means the server (if it runs elsewhere) would not decrypt what this CLI stores: say so.
         if (secret.source === 'generated') output.err(`twofold: warning: generated a development SECRET_KEY in ${c.dataDir}/secret.key`);
         // No Redis: the CLI only touches Postgres, and should work while Redis is down.
-        const storage = await openStorage({ config: { ...c, redisUrl: undefined }, logger: getLogger(), secretKey: secret.key, mode: 'client' });
+        const storage = await openStorage({ config: { ...c, redis: undefined }, logger: getLogger(), secretKey: secret.key, mode: 'client' });
         return { config: c, queries: storage.queries, close: storage.close };
       }),
   };
@@ -104,6 +106,9 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, output: Output): Prom
       case 'clients':
         result = await runClientsCommand(args, context);
         break;
+      case 'keys':
+        result = await runKeysCommand(args, context);
+        break;
       case 'migrate':
         result = await runMigrateCommand(args, context);
         break;
@@ -118,7 +123,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, output: Output): Prom
         result = userError('twofold: give a command');
         break;
       default:
-        result = userError(`twofold: unknown command "${command}"; the commands are users, clients and migrate`, '');
+        result = userError(`twofold: unknown command "${command}"; the commands are users, clients, keys and migrate`, '');
     }
   } catch (err) {
     result = describeFailure(err, context.getLogger, env);

@@ -21,7 +21,7 @@ export async function createClientMetadataValidator(deps: { config: Config; quer
     deps.config.issuer,
     buildConfiguration({
       config: deps.config,
-      keys: await loadProviderKeys(deps.queries),
+      keys: await loadProviderKeys(deps.queries, { idTokenTtl: deps.config.lifetimes.idToken }),
       adapter: createOidcAdapter(createMemoryStore(), { clientFinder: createClientFinder(deps.queries) }),
       findAccount: async () => undefined,
       renderError: notServing,

@@ -25,7 +25,8 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
   return {
     adapter: deps.adapter,
     findAccount: deps.findAccount,
-    jwks: deps.keys.jwks,
+    // The keys as of now; a provider attached to the ring gets every later change (signing-key-ring.ts).
+    jwks: deps.keys.signing.jwks(),
     // The only static client: Twofold's own settings pages (every other client lives in Postgres).
     clients: [accountClient(deps.config.issuer)],
     cookies: {

@@ -70,6 +70,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   });
 
   const provider = new Provider(deps.config.issuer, configuration);
+  // Rotated keys reach this provider without a restart: reloaded from Postgres, switched at their sign-from time.
+  deps.keys.signing.attach(provider);
   attachClientCache(provider, clientCache);
   handleRegistrationEvents(provider, { audit: createAuditLog(deps.queries, deps.logger), logger: deps.logger });
   provider.proxy = deps.config.trustProxy;

@@ -1,5 +1,5 @@
 // Attempt limits on secrets people type: consecutive failures per account and per source IP, shared by all nodes.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../storage/short-lived/connect-redis.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** ALLOWED from check() tells how many failures are on record, so a success need not reset a clean count. */
@@ -53,7 +53,7 @@ export const EMAIL_SEND_LIMITS = {
 export const CODE_FAILURES_PER_LOGIN = 5;
 
 /** Creates a limit in Redis (shared by every node, survives restarts) or, without Redis, in this process. */
-export function createAttemptLimit(rule: LimitRule, store: { redis?: Redis; prefix: string }): AttemptLimit {
+export function createAttemptLimit(rule: LimitRule, store: { redis?: RedisClient | undefined; prefix: string }): AttemptLimit {
   const options = { keyPrefix: `${store.prefix}limit:${rule.name}`, points: rule.allowed, duration: rule.windowSeconds, blockDuration: rule.lockSeconds };
   // Fail closed: when Redis is unreachable the check throws instead of letting guesses through unchecked.
   const limiter: RateLimiterAbstract = store.redis

@@ -11,6 +11,8 @@ export interface OpenDatabaseOptions {
   logger: Logger;
   /** 'server' serves the embedded database to local clients; 'client' (the CLI) uses a running server's. */
   mode: 'server' | 'client';
+  /** Connections to Postgres kept by this process (DATABASE_POOL_MIN/MAX); DEFAULT_POOL when omitted. */
+  pool?: { min: number; max: number } | undefined;
 }
 
 export interface Database {
@@ -21,7 +23,8 @@ export interface Database {
 
 // Sized for a small machine, and failing fast: when Postgres is down a request gets an error within
 // seconds instead of hanging, and since nothing is kept open (min 0) the pool reconnects by itself later.
-const POOL = { min: 0, max: 10, idleTimeoutMillis: 30_000, createTimeoutMillis: 5_000 };
+const DEFAULT_POOL = { min: 0, max: 10 };
+const POOL_TIMEOUTS = { idleTimeoutMillis: 30_000, createTimeoutMillis: 5_000 };
 const ACQUIRE_TIMEOUT_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 3_000;
 const STATEMENT_TIMEOUT_MS = 15_000;
@@ -34,6 +37,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const log = knexLog(options.logger);
   let database: Database;
   if (options.databaseUrl) {
+    const pool = { ...DEFAULT_POOL, ...options.pool };
     const knex = knexFactory({
       client: 'pg',
       connection: {
@@ -47,12 +51,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
         application_name: 'twofold',
       } as Knex.PgConnectionConfig,
       searchPath: [options.schema],
-      pool: POOL,
+      pool: { ...pool, ...POOL_TIMEOUTS },
       acquireConnectionTimeout: ACQUIRE_TIMEOUT_MS,
       log,
     });
     database = { knex, kind: 'postgres', close: () => knex.destroy() };
-    options.logger.info({ database: redactDatabaseUrl(options.databaseUrl), schema: options.schema }, 'database: using Postgres');
+    options.logger.info({ database: redactDatabaseUrl(options.databaseUrl), schema: options.schema, pool }, 'database: using Postgres');
   } else {
     const embedded = await openEmbeddedDatabase({ ...options, knexLog: log });
     database = { knex: embedded.knex, kind: 'embedded', close: embedded.close };

@@ -1,5 +1,4 @@
 // Opens every store Twofold uses: Postgres (or the embedded one) with migrations, and Redis (or in-process).
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import { createCipher } from '../security/encryption.js';
@@ -7,7 +6,7 @@ import { openDatabase, pingDatabase } from './database.js';
 import { runMigrations } from './migrate.js';
 import { createQueries, type Queries } from './queries.js';
 import { createRedisClientChanges, type ClientChanges } from './short-lived/client-changes.js';
-import { connectRedis } from './short-lived/connect-redis.js';
+import { connectRedis, type RedisClient } from './short-lived/connect-redis.js';
 import { createMemoryStore } from './short-lived/memory-store.js';
 import { createRedisStore } from './short-lived/redis-store.js';
 import type { ShortLivedStore } from './short-lived/short-lived-store.js';
@@ -16,7 +15,8 @@ export interface Storage {
   databaseKind: 'postgres' | 'embedded';
   queries: Queries;
   shortLived: ShortLivedStore;
-  redis: Redis | undefined;
+  /** The main Redis connection (one server, Sentinel or Cluster), or undefined for the in-process store. */
+  redis: RedisClient | undefined;
   /** Client changes shared between nodes through Redis; without Redis there is one process and nothing to share. */
   clientChanges: ClientChanges | undefined;
   probes: Record<string, () => Promise<void>>;
@@ -26,15 +26,16 @@ export interface Storage {
 /** Opens Postgres (running migrations) and the short-lived store, as the configuration says. */
 export async function openStorage(options: { config: Config; logger: Logger; secretKey: Buffer; mode: 'server' | 'client' }): Promise<Storage> {
   const { config, logger } = options;
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, dataDir: config.dataDir, logger, mode: options.mode });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, schema: config.databaseSchema, dataDir: config.dataDir, logger, mode: options.mode, pool: config.databasePool });
   try {
     await runMigrations(database.knex);
   } catch (err) {
     await database.close();
     throw err;
   }
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
-  const clientChanges = redis && options.mode === 'server' ? createRedisClientChanges({ url: config.redisUrl!, publisher: redis, prefix: config.redisPrefix, logger }) : undefined;
+  // Named, like the subscriber, so that CLIENT LIST on a Redis server shows which connections are Twofold's.
+  const redis = config.redis ? connectRedis(config.redis, logger, { connectionName: 'twofold' }) : undefined;
+  const clientChanges = redis && config.redis && options.mode === 'server' ? createRedisClientChanges({ connection: config.redis, publisher: redis, prefix: config.redisPrefix, logger }) : undefined;
   const shortLived = redis ? createRedisStore(redis, { prefix: config.redisPrefix }) : createMemoryStore();
   return {
     databaseKind: database.kind,

@@ -20,7 +20,7 @@ const NETWORK_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE',
 ]);
 
-// ioredis reports an unusable connection with plain Errors; these are their messages (ioredis v6).
+// ioredis (v6) and Redis report an unusable connection or cluster with plain Errors; these are their messages.
 const IOREDIS_MESSAGES = [
   'Connection is closed.',
   "Stream isn't writeable and enableOfflineQueue options is false",
@@ -29,11 +29,22 @@ const IOREDIS_MESSAGES = [
   'connect ETIMEDOUT',
   'Socket timeout.',
   'Command cannot be queued during a connection handoff',
+  // Redis Cluster: no node reachable, the cluster down or failing over, a slot moving for too long.
+  "Cluster isn't ready and enableOfflineQueue options is false",
+  'None of startup nodes is available',
+  'Failed to refresh slots cache',
+  'CLUSTERDOWN',
+  'TRYAGAIN',
+  'Too many Cluster redirections',
+  // Sentinel: a master demoted by a failover refuses writes until the client has moved to the new one.
+  'READONLY',
+  // rate-limiter-flexible, asked to refuse while the connection is down (rejectIfRedisNotReady).
+  'Redis connection is not ready',
 ];
 
 // Names of ioredis error classes that mean the command never got an answer.
 const IOREDIS_NAMES = new Set([
-  'MaxRetriesPerRequestError', 'CommandTimeoutDuringMaintenanceError', 'SocketTimeoutDuringMaintenanceError',
+  'MaxRetriesPerRequestError', 'ClusterAllFailedError', 'CommandTimeoutDuringMaintenanceError', 'SocketTimeoutDuringMaintenanceError',
 ]);
 
 /** True when `err` means a store is unreachable (StoreUnavailableError, ioredis or Postgres connection or timeout errors). */

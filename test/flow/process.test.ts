@@ -16,7 +16,8 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 // Every variable config.ts reads: the child starts from none of them, so the test runner's own settings do not leak in.
 const CONFIG_KEYS = [
-  'NODE_ENV', 'PORT', 'HOST', 'ISSUER', 'DATABASE_URL', 'DATABASE_SCHEMA', 'REDIS_URL', 'REDIS_PREFIX', 'SMTP_URL', 'MAIL_FROM',
+  'NODE_ENV', 'PORT', 'HOST', 'ISSUER', 'DATABASE_URL', 'DATABASE_SCHEMA', 'DATABASE_POOL_MIN', 'DATABASE_POOL_MAX', 'REDIS_URL',
+  'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_CLUSTER_NODES', 'REDIS_PREFIX', 'SMTP_URL', 'MAIL_FROM',
   'DATA_DIR', 'SECRET_KEY', 'TRUST_PROXY', 'LOG_LEVEL', 'SESSION_TTL', 'INTERACTION_TTL', 'AUTHORIZATION_CODE_TTL',
   'ACCESS_TOKEN_TTL', 'ID_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'GRANT_TTL',
 ];

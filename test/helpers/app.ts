@@ -11,6 +11,7 @@ import { viewsDir } from '../../src/paths.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { loadProviderKeys } from '../../src/oidc/signing-keys.js';
+import type { SigningKeyRingOptions } from '../../src/oidc/signing-key-ring.js';
 import { openStorage, type Storage } from '../../src/storage/open-storage.js';
 import type { Account, Queries, Role } from '../../src/storage/queries.js';
 import { hashPassword } from '../../src/security/passwords.js';
@@ -36,8 +37,9 @@ export function testRedisUrl(): string {
 /**
  * Starts the app; `env` overrides any environment variable (e.g. DATABASE_URL through a fault proxy). With `join`,
  * it is a second node of that app: same schema, Redis prefix, secret key and issuer, which its close() leaves alone.
+ * `signingKeys` sets how often the node reloads its signing keys, and its clock for them.
  */
-export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock; join?: TestApp } = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock; join?: TestApp; signingKeys?: Omit<SigningKeyRingOptions, 'idTokenTtl'> } = {}): Promise<TestApp> {
   const join = options.join?.config;
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -60,7 +62,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   });
   const logger = createLogger(config.logLevel);
   const storage = await openStorage({ config, logger, secretKey: config.secretKey!, mode: 'server' });
-  const keys = await loadProviderKeys(storage.queries);
+  const keys = await loadProviderKeys(storage.queries, { idTokenTtl: config.lifetimes.idToken, logger, ...options.signingKeys });
   const mailer = createMailer({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, dataDir: config.dataDir, logger, viewsDir, issuer: config.issuer, timeoutMs: 2000 });
   const provider = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, clientChanges: storage.clientChanges, keys, probes: storage.probes, secretKey: config.secretKey!, clock: options.clock, mailer });
   server.on('request', provider.callback());
@@ -72,6 +74,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     storage,
     queries: storage.queries,
     async close() {
+      keys.signing.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await storage.close();

@@ -22,7 +22,7 @@ describe('client changes through Redis pub/sub', function () {
   let proxy: FaultProxy | undefined;
   const opened: ClientChanges[] = [];
   const open = (prefix: string, through = url) => {
-    const changes = createRedisClientChanges({ url: through, publisher: redis.redis, prefix, logger: quiet });
+    const changes = createRedisClientChanges({ connection: { mode: 'standalone', url: through }, publisher: redis.redis, prefix, logger: quiet });
     opened.push(changes);
     const heard = { changed: [] as string[], resets: 0 };
     changes.listen({ changed: (id) => heard.changed.push(id), reset: () => (heard.resets += 1) });

@@ -176,6 +176,21 @@ describe('storage: Postgres database', function () {
     }
   });
 
+  it('opens as many connections as the pool allows (DATABASE_POOL_MIN/MAX), and 10 at most by default', async () => {
+    const sized = await openDatabase({ databaseUrl: testDatabaseUrl(), schema: 'public', dataDir: os.tmpdir(), logger, mode: 'server', pool: { min: 0, max: 2 } });
+    const unsized = await openDatabase({ databaseUrl: testDatabaseUrl(), schema: 'public', dataDir: os.tmpdir(), logger, mode: 'server' });
+    try {
+      const backends = async (db: Database, queries: number) => {
+        const pids = await Promise.all(Array.from({ length: queries }, () => db.knex.raw('select pg_backend_pid() as pid, pg_sleep(0.1)')));
+        return new Set(pids.map((result) => (result as { rows: { pid: number }[] }).rows[0]!.pid)).size;
+      };
+      expect(await backends(sized, 6)).to.equal(2);
+      expect(await backends(unsized, 12)).to.equal(10);
+    } finally {
+      await Promise.all([sized.close(), unsized.close()]);
+    }
+  });
+
   it('loads .ts and .js migrations by name, never .d.ts or .map files', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'twofold-migrations-'));
     try {

@@ -34,7 +34,7 @@ describe('loadConfig', function () {
       expect(config.host).to.equal('0.0.0.0');
       expect(config.issuer).to.equal('http://localhost:3000');
       expect(config.databaseUrl).to.equal(undefined);
-      expect(config.redisUrl).to.equal(undefined);
+      expect(config.redis).to.equal(undefined);
       expect(config.secretKey).to.equal(undefined);
       expect(config.databaseSchema).to.equal('public');
       expect(config.redisPrefix).to.equal('twofold:');
@@ -77,7 +77,7 @@ describe('loadConfig', function () {
 
     it('treats empty URLs as unset', function () {
       const config = loadConfig({ DATABASE_URL: '', REDIS_URL: ' ', SECRET_KEY: '' });
-      expect([config.databaseUrl, config.redisUrl, config.secretKey]).to.deep.equal([undefined, undefined, undefined]);
+      expect([config.databaseUrl, config.redis, config.secretKey]).to.deep.equal([undefined, undefined, undefined]);
     });
   });
 
@@ -174,7 +174,7 @@ describe('loadConfig', function () {
     it('refuses the embedded development defaults, all at once', function () {
       expect(problemsOf({ NODE_ENV: 'production' })).to.deep.equal([
         'DATABASE_URL: required in production (the embedded Postgres is for development only)',
-        'REDIS_URL: required in production (the in-process store is for development only)',
+        'REDIS_URL: required in production (the in-process store is for development only); with Redis Sentinel or Cluster, set REDIS_SENTINELS or REDIS_CLUSTER_NODES instead',
         'SECRET_KEY: required in production (32 random bytes, e.g. openssl rand -hex 32)',
         'SMTP_URL: required in production (back-up codes and security notices are sent by email; the development outbox is for development only)',
       ]);

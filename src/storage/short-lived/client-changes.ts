@@ -1,6 +1,9 @@
 // Tells every node that a client changed, through Redis pub/sub, so each can drop its cached copy at once.
-import type { Redis } from 'ioredis';
-import { connectRedis, type RedisConnectionLogger } from './connect-redis.js';
+import type { EventEmitter } from 'node:events';
+import { Cluster } from 'ioredis';
+import type { RedisConnection } from '../../config.js';
+import { ClusterSubscriber } from './cluster-subscriber.js';
+import { connectRedis, describeRedis, logConnectionState, type RedisClient, type RedisConnectionLogger } from './connect-redis.js';
 
 /** What a node does with news from the channel. */
 export interface ClientChangeListener {
@@ -19,12 +22,25 @@ export interface ClientChanges {
   close(): Promise<void>;
 }
 
-/** Opens a subscriber connection for `${prefix}clients` and publishes through `publisher`. */
-export function createRedisClientChanges(options: { url: string; publisher: Redis; prefix: string; logger: RedisConnectionLogger }): ClientChanges {
+/** What the channel needs of its subscriber connection: a Redis client, or a ClusterSubscriber. */
+interface Subscriber extends EventEmitter {
+  readonly status: string;
+  subscribe(channel: string): Promise<unknown>;
+  disconnect(reconnect?: boolean): void;
+  quit(): Promise<unknown>;
+}
+
+const CONNECTION_NAME = 'twofold-client-changes';
+
+/**
+ * Opens a subscriber connection for `${prefix}clients` and publishes through `publisher` (the main connection, of
+ * the same `connection`). With Sentinel the subscriber follows the master; with Cluster it listens on any one node.
+ */
+export function createRedisClientChanges(options: { connection: RedisConnection; publisher: RedisClient; prefix: string; logger: RedisConnectionLogger }): ClientChanges {
   const channel = `${options.prefix}clients`;
   const listeners: ClientChangeListener[] = [];
-  // A connection in subscriber mode can run no other command, hence its own; auto-pipelining does not apply to it.
-  const subscriber = connectRedis(options.url, options.logger, { connectionName: 'twofold-client-changes', enableAutoPipelining: false, autoResubscribe: false });
+  // A connection in subscriber mode can run no other command, hence its own.
+  const subscriber = openSubscriber(options);
   let connectedBefore = false;
 
   subscriber.on('message', (from: string, clientId: string) => {
@@ -61,4 +77,13 @@ export function createRedisClientChanges(options: { url: string; publisher: Redi
       }
     },
   };
+}
+
+function openSubscriber(options: { connection: RedisConnection; publisher: RedisClient; logger: RedisConnectionLogger }): Subscriber {
+  const { connection } = options;
+  if (connection.mode !== 'cluster') return connectRedis(connection, options.logger, { connectionName: CONNECTION_NAME, subscriber: true });
+  if (!(options.publisher instanceof Cluster)) throw new TypeError('a Redis Cluster connection needs a Cluster client as publisher');
+  const subscriber = new ClusterSubscriber(connection, options.publisher, CONNECTION_NAME);
+  logConnectionState(subscriber, { ...describeRedis(connection), connection: CONNECTION_NAME }, options.logger);
+  return subscriber;
 }

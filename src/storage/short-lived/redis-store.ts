@@ -1,6 +1,6 @@
 // The short-lived store on Redis: model entries are hashes, indexes are sets and strings, TTLs are native expirations.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect-redis.js';
 import {
   joinConsumed, splitConsumed, toJson, toTtlSeconds,
   type ConsumeResult, type ModelPayload, type ShortLivedStore, type UpsertModelOptions,
@@ -9,7 +9,9 @@ import {
 // Each model entry is a hash { id, payload, consumed?, index:grant?, index:uid?, index:user-code?, index:client? }: keeping
 // `consumed` in its own field lets consume be one HSETNX instead of a JSON rewrite, and keeping the index
 // key names lets destroy and upsert remove stale indexes atomically. Scripts below follow the index names
-// they read from the data, so this store needs a standalone Redis (or Sentinel), not Redis Cluster.
+// they read from the data, and revoking a client builds grant keys from their ids: keys a script does not
+// declare. Redis Cluster allows that only within the slot of the declared keys, so with Cluster the prefix
+// carries a hash tag (`{twofold}:`, see config.ts) and every key of this store lives in that one slot.
 
 const CLEAR_INDEXES = `
 local function clearIndexes(key)
@@ -36,30 +38,26 @@ local function addToSet(setKey, member, ttl)
 end
 `;
 
-// KEYS: entry, grant index, uid index, user code index, client index ('' when absent).
-// ARGV: id, payload, ttl (0: none), consumed ('' : no).
+// KEYS: entry, then the index keys it has. ARGV: id, payload, ttl (0: none), consumed ('' : no), then the field of
+// each index key in turn (index:grant, index:client: sets of entries; index:uid, index:user-code: the entry's id).
+// Only keys that exist are passed: an empty key name would hash to its own Cluster slot.
 const UPSERT = CLEAR_INDEXES + ADD_TO_SET + `
-local key, grantKey, clientKey = KEYS[1], KEYS[2], KEYS[5]
+local key = KEYS[1]
 local id, ttl, consumed = ARGV[1], tonumber(ARGV[3]), ARGV[4]
 clearIndexes(key)
 redis.call('DEL', key)
 redis.call('HSET', key, 'id', id, 'payload', ARGV[2])
 if consumed ~= '' then redis.call('HSET', key, 'consumed', consumed) end
 if ttl > 0 then redis.call('EXPIRE', key, ttl) end
-if grantKey ~= '' then
-  redis.call('HSET', key, 'index:grant', grantKey)
-  addToSet(grantKey, key, ttl)
-end
-if clientKey ~= '' then
-  redis.call('HSET', key, 'index:client', clientKey)
-  addToSet(clientKey, key, ttl)
-end
-local fields = { 'index:uid', 'index:user-code' }
-for i = 1, 2 do
-  local indexKey = KEYS[i + 2]
-  if indexKey ~= '' then
-    redis.call('HSET', key, fields[i], indexKey)
-    if ttl > 0 then redis.call('SET', indexKey, id, 'EX', ttl) else redis.call('SET', indexKey, id) end
+for i = 2, #KEYS do
+  local indexKey, field = KEYS[i], ARGV[i + 3]
+  redis.call('HSET', key, field, indexKey)
+  if field == 'index:grant' or field == 'index:client' then
+    addToSet(indexKey, key, ttl)
+  elseif ttl > 0 then
+    redis.call('SET', indexKey, id, 'EX', ttl)
+  else
+    redis.call('SET', indexKey, id)
   end
 end
 return 1
@@ -131,7 +129,7 @@ const SCRIPTS = {
   increment: lua(INCREMENT),
 };
 
-async function runScript(redis: Redis, script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
+async function runScript(redis: RedisClient, script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
   try {
     return await redis.evalsha(script.sha, keys.length, ...keys, ...args);
   } catch (err) {
@@ -148,7 +146,7 @@ function epochSeconds(): number {
 }
 
 /** Creates the short-lived store on a Redis connection, which it owns from then on (close() quits it). */
-export function createRedisStore(redis: Redis, options: { prefix: string }): ShortLivedStore {
+export function createRedisStore(redis: RedisClient, options: { prefix: string }): ShortLivedStore {
   const { prefix } = options;
   const keys = {
     model: (model: string, id: string) => `${prefix}oidc:${model}:${id}`,
@@ -178,13 +176,12 @@ export function createRedisStore(redis: Redis, options: { prefix: string }): Sho
     async upsertModel(model: string, id: string, payload: ModelPayload, opts: UpsertModelOptions = {}): Promise<void> {
       const { json, consumed } = splitConsumed(payload);
       const ttl = opts.expiresIn === undefined ? 0 : toTtlSeconds(opts.expiresIn);
-      const indexKeys = [
-        opts.grantId ? keys.grant(opts.grantId) : '',
-        opts.uid ? keys.uid(model, opts.uid) : '',
-        opts.userCode ? keys.userCode(model, opts.userCode) : '',
-        opts.clientId ? keys.client(opts.clientId) : '',
-      ];
-      await runScript(redis, SCRIPTS.upsert, [keys.model(model, id), ...indexKeys], [id, json, ttl, consumed ?? '']);
+      const indexes: [field: string, key: string][] = [];
+      if (opts.grantId) indexes.push(['index:grant', keys.grant(opts.grantId)]);
+      if (opts.uid) indexes.push(['index:uid', keys.uid(model, opts.uid)]);
+      if (opts.userCode) indexes.push(['index:user-code', keys.userCode(model, opts.userCode)]);
+      if (opts.clientId) indexes.push(['index:client', keys.client(opts.clientId)]);
+      await runScript(redis, SCRIPTS.upsert, [keys.model(model, id), ...indexes.map(([, key]) => key)], [id, json, ttl, consumed ?? '', ...indexes.map(([field]) => field)]);
     },
 
     findModel,
