@@ -40,7 +40,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // which a change on any node clears on every node.
   const clientCache = shareClientCache(createClientCache(createClientFinder(deps.queries)), deps.clientChanges);
   // Every token, refresh and userinfo request reads the account: through a cache that changes clear.
-  const accountCache = createAccountCache(deps.queries);
+  const accountCache = createAccountCache(deps.queries, deps.clientChanges);
   const configuration = buildConfiguration({
     config: deps.config,
     keys: deps.keys,

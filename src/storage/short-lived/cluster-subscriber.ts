@@ -26,8 +26,8 @@ export class ClusterSubscriber extends EventEmitter {
     return this.closed ? 'end' : this.current?.status ?? 'reconnecting';
   }
 
-  subscribe(channel: string): Promise<unknown> {
-    return this.current ? this.current.subscribe(channel) : Promise.reject(new Error('Connection is closed.'));
+  subscribe(...channels: string[]): Promise<unknown> {
+    return this.current ? this.current.subscribe(...channels) : Promise.reject(new Error('Connection is closed.'));
   }
 
   /** Drops the connection; the next one goes to another node. */
