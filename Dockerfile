@@ -22,6 +22,8 @@ RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist/ ./dist/
 COPY views/ ./views/
 COPY bin/ ./bin/
+# The admin CLI on the PATH: `docker compose exec node1 twofold users list`.
+RUN chmod 755 bin/twofold.js && ln -s /app/bin/twofold.js /usr/local/bin/twofold
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node
 EXPOSE 3000

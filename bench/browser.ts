@@ -1,4 +1,5 @@
 // One virtual user's browser: keep-alive fetch, a tiny cookie jar, forms with their CSRF token, redirects by hand.
+import { responseError } from './response-error.js';
 
 export interface Page {
   url: string;
@@ -27,6 +28,9 @@ function formAction(html: string, fragment: string): string | undefined {
 export class Browser {
   private readonly cookies = new Map<string, string>();
 
+  /** `timeoutMs` bounds each request, body included (none when undefined). */
+  constructor(private readonly timeoutMs?: number) {}
+
   async request(url: string, init: { form?: Record<string, string> } = {}): Promise<Response> {
     const headers: Record<string, string> = { accept: 'text/html', 'user-agent': 'twofold-bench' };
     if (this.cookies.size) headers['cookie'] = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
@@ -35,7 +39,8 @@ export class Browser {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
-    const response = await fetch(url, { method: init.form ? 'POST' : 'GET', headers, body, redirect: 'manual' });
+    const signal = this.timeoutMs === undefined ? undefined : AbortSignal.timeout(this.timeoutMs);
+    const response = await fetch(url, { method: init.form ? 'POST' : 'GET', headers, body, redirect: 'manual', signal });
     for (const line of response.headers.getSetCookie()) {
       const [pair = '', ...attributes] = line.split(';');
       const eq = pair.indexOf('=');
@@ -48,7 +53,7 @@ export class Browser {
     return response;
   }
 
-  /** Follows redirects until a page is served or the next location satisfies `stop`. */
+  /** Follows redirects until a page is served or the next location satisfies `stop`; throws ResponseError on 4xx and 5xx. */
   async follow(url: string, init: { form?: Record<string, string> } = {}, stop: (location: string) => boolean = () => false): Promise<Page> {
     let response = await this.request(url, init);
     let current = url;
@@ -61,7 +66,9 @@ export class Browser {
       current = next;
       response = await this.request(current);
     }
-    return { url: current, status: response.status, html: await response.text() };
+    const html = await response.text();
+    if (response.status >= 400) throw responseError(current, response.status, html);
+    return { url: current, status: response.status, html };
   }
 
   /** Submits the form whose action ends with `fragment`, its `_csrf` token included. */

@@ -66,12 +66,53 @@ export function processRuns(comm: string): boolean {
 
 /** Resident set size of a process in MB (VmRSS); undefined when it is gone. */
 export function rssMb(pid: number): number | undefined {
+  return memoryMb(pid)?.rss;
+}
+
+/** VmRSS and its anonymous part (RssAnon: heap and buffers, without mapped code) in MB; undefined when it is gone. */
+export function memoryMb(pid: number): { rss: number; anon: number } | undefined {
   try {
-    const match = /VmRSS:\s+([0-9]+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round(Number(match[1]) / 102.4) / 10 : undefined;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+([0-9]+) kB`).exec(status)?.[1] ?? NaN);
+    const mb = (value: number) => Math.round(value / 102.4) / 10;
+    const rss = kb('VmRSS');
+    return Number.isNaN(rss) ? undefined : { rss: mb(rss), anon: mb(kb('RssAnon')) };
   } catch {
     return undefined;
   }
+}
+
+export interface SettledMemory {
+  /** The lowest VmRSS seen while the server idled, in MB. */
+  rssMb: number;
+  /** The lowest RssAnon seen, in MB. */
+  anonMb: number;
+  /** Every VmRSS sample, in MB, one a second. */
+  samplesMb: number[];
+  /** Whether RSS fell and then held still before `maxSeconds`; false means it was still at its working size. */
+  settled: boolean;
+}
+
+/**
+ * RSS once the idle server has given back what the load left behind. The server cannot be told to collect
+ * garbage from outside (that would need --expose-gc and an endpoint for it), and an idle Node process collects on
+ * its own only after a while: after 40 to 70 s on a 2-core machine, when RSS falls by about half and then holds.
+ * So this samples once a second until RSS has fallen by a tenth from the first sample and held within 1 MB for
+ * 10 samples, or for `maxSeconds`, and keeps the lowest sample.
+ */
+export async function settledMemory(pid: number, maxSeconds: number): Promise<SettledMemory | undefined> {
+  const samples: { rss: number; anon: number }[] = [];
+  let settled = false;
+  while (samples.length < maxSeconds && !settled) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const sample = memoryMb(pid);
+    if (!sample) break;
+    samples.push(sample);
+    const recent = samples.slice(-10).map((s) => s.rss);
+    settled = recent.length === 10 && Math.max(...recent) < samples[0]!.rss * 0.9 && Math.max(...recent) - Math.min(...recent) <= 1;
+  }
+  if (!samples.length) return undefined;
+  return { rssMb: Math.min(...samples.map((s) => s.rss)), anonMb: Math.min(...samples.map((s) => s.anon)), samplesMb: samples.map((s) => s.rss), settled };
 }
 
 /** The p-th percentile (0-100) of sorted values, nearest rank; 0 for none. */

@@ -16,6 +16,8 @@ export interface BenchServer {
   issuer: string;
   pid: number;
   env: Record<string, string>;
+  /** How the server process ended ("code 1", "signal SIGKILL"), or undefined while it runs. */
+  exited(): string | undefined;
   /** Mails the SMTP sink accepted. */
   mails(): number;
   stop(): Promise<void>;
@@ -94,8 +96,11 @@ async function waitReady(issuer: string, child: ChildProcess, output: () => stri
   throw new BenchError(`Twofold did not answer 200 on ${issuer}/readyz within 60 s:\n${output()}`);
 }
 
-/** Starts the server (the built dist if present, else src through tsx) and waits for /readyz. */
-export async function startServer(options: { cpuProf?: string | undefined } = {}): Promise<BenchServer> {
+/**
+ * Starts the server (the built dist if present, else src through tsx) and waits for /readyz. `storeUrls` sends
+ * its Postgres and Redis traffic elsewhere (through the fault proxies); set-up and clean-up still use the stores directly.
+ */
+export async function startServer(options: { cpuProf?: string | undefined; storeUrls?: { database: string; redis: string } } = {}): Promise<BenchServer> {
   const smtp = await startSmtpSink();
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
@@ -105,9 +110,9 @@ export async function startServer(options: { cpuProf?: string | undefined } = {}
     PORT: String(port),
     HOST: '127.0.0.1',
     ISSUER: issuer,
-    DATABASE_URL: databaseUrl(),
+    DATABASE_URL: options.storeUrls?.database ?? databaseUrl(),
     DATABASE_SCHEMA: `bench_${randomBytes(6).toString('hex')}`,
-    REDIS_URL: redisUrl(),
+    REDIS_URL: options.storeUrls?.redis ?? redisUrl(),
     REDIS_PREFIX: `bench:${randomUUID()}:`,
     SECRET_KEY: randomBytes(32).toString('hex'),
     SMTP_URL: smtp.url,
@@ -138,9 +143,11 @@ export async function startServer(options: { cpuProf?: string | undefined } = {}
     issuer,
     pid: child.pid!,
     env,
+    exited: () => (child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode ? `signal ${child.signalCode}` : undefined),
     mails: smtp.count,
     async stop() {
-      if (child.exitCode === null) {
+      // A process killed by a signal has no exit code, only a signal code: it is gone all the same.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);

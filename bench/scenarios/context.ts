@@ -1,5 +1,6 @@
 // What every scenario shares: the issuer's metadata and keys, the seeded accounts and clients, the token endpoint.
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { responseError } from '../response-error.js';
 import type { Seeded } from '../seed.js';
 
 export interface BenchContext {
@@ -7,6 +8,8 @@ export interface BenchContext {
   metadata: { token_endpoint: string; userinfo_endpoint: string; jwks_uri: string; authorization_endpoint: string };
   jwks: ReturnType<typeof createLocalJWKSet>;
   seeded: Seeded;
+  /** Bounds each request, so a hanging answer becomes an error (the faults run sets it; none when undefined). */
+  requestTimeoutMs?: number;
 }
 
 /** One scenario step for virtual user `vu`; throws on any failure. */
@@ -19,10 +22,15 @@ export interface Scenario {
 }
 
 /** Reads discovery and the JWKS once, as a relying party caches them. */
-export async function createContext(issuer: string, seeded: Seeded): Promise<BenchContext> {
+export async function createContext(issuer: string, seeded: Seeded, options: { requestTimeoutMs?: number } = {}): Promise<BenchContext> {
   const metadata = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as BenchContext['metadata'];
   const keys = (await (await fetch(metadata.jwks_uri)).json()) as JSONWebKeySet;
-  return { issuer, metadata, jwks: createLocalJWKSet(keys), seeded };
+  return { issuer, metadata, jwks: createLocalJWKSet(keys), seeded, ...options };
+}
+
+/** The signal that bounds one request of this context, if it has a bound. */
+export function requestSignal(ctx: BenchContext): AbortSignal | undefined {
+  return ctx.requestTimeoutMs === undefined ? undefined : AbortSignal.timeout(ctx.requestTimeoutMs);
 }
 
 export interface TokenResponse {
@@ -33,16 +41,18 @@ export interface TokenResponse {
   expires_in: number;
 }
 
-/** POSTs a grant to the token endpoint with client_secret_basic; throws unless 200. */
+/** POSTs a grant to the token endpoint with client_secret_basic; throws unless 200 (ResponseError for an error status). */
 export async function tokenRequest(ctx: BenchContext, client: { clientId: string; clientSecret: string }, form: Record<string, string>): Promise<TokenResponse> {
   const basic = Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64');
   const response = await fetch(ctx.metadata.token_endpoint, {
     method: 'POST',
     headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
     body: new URLSearchParams(form).toString(),
+    signal: requestSignal(ctx),
   });
-  const body = (await response.json()) as TokenResponse & { error?: string; error_description?: string };
-  if (response.status !== 200) throw new Error(`token endpoint (${form['grant_type']}) answered ${response.status}: ${body.error} ${body.error_description ?? ''}`);
+  const text = await response.text();
+  if (response.status !== 200) throw responseError(`token endpoint (${form['grant_type']})`, response.status, text);
+  const body = JSON.parse(text) as TokenResponse;
   if (!body.access_token) throw new Error(`token endpoint (${form['grant_type']}) returned no access_token`);
   return body;
 }

@@ -9,7 +9,7 @@ let nextSysadmin = 0;
 let nextUser = 0;
 
 /** The next sysadmin who has not logged in during the current TOTP step (the replay guard allows one per step). */
-async function takeSysadmin(pool: SeededUser[]): Promise<{ user: SeededUser; code: string }> {
+export async function takeSysadmin(pool: SeededUser[]): Promise<{ user: SeededUser; code: string }> {
   for (;;) {
     const now = Date.now();
     const step = timeStepAt(now);
@@ -25,9 +25,22 @@ async function takeSysadmin(pool: SeededUser[]): Promise<{ user: SeededUser; cod
   }
 }
 
+/** The code of the first TOTP step `user` has not logged in with yet, waiting for the next step if needed. */
+export async function claimNextCode(user: SeededUser): Promise<string> {
+  for (;;) {
+    const now = Date.now();
+    const step = timeStepAt(now);
+    if (user.lastStep < step) {
+      user.lastStep = step;
+      return totpCodeAt(user.secret!, now);
+    }
+    await new Promise((resolve) => setTimeout(resolve, (step + 1) * 30_000 - now + 10));
+  }
+}
+
 /** Signs one account in through /auth, the login page and, with `code`, the code page; returns the tokens. */
 export async function signIn(ctx: BenchContext, username: string, code: string | undefined, params: Record<string, string> = {}): Promise<TokenResponse> {
-  const browser = new Browser();
+  const browser = new Browser(ctx.requestTimeoutMs);
   const verifier = randomBytes(32).toString('base64url');
   const state = randomBytes(16).toString('base64url');
   const nonce = randomBytes(16).toString('base64url');
@@ -49,6 +62,8 @@ export async function signIn(ctx: BenchContext, username: string, code: string |
   if (code !== undefined) page = await browser.submit(page, '/totp', { code }, atCallback);
   if (!page.stoppedAt) throw new Error(`login of ${username} did not reach the client; ended on ${page.url} (${page.status}): ${page.html.replace(/\s+/g, ' ').slice(0, 300)}`);
   const callback = new URL(page.stoppedAt);
+  const refused = callback.searchParams.get('error');
+  if (refused) throw new Error(`the client got error=${refused} (${callback.searchParams.get('error_description') ?? ''})`);
   if (callback.searchParams.get('state') !== state) throw new Error(`callback state mismatch: ${page.stoppedAt}`);
   const authorizationCode = callback.searchParams.get('code');
   if (!authorizationCode) throw new Error(`callback without a code: ${page.stoppedAt}`);

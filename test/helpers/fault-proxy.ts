@@ -1,4 +1,4 @@
-// A TCP proxy in front of a real server (Postgres, Redis) that a test can cut and restore to simulate an outage.
+// A TCP proxy in front of a real server (Postgres, Redis) that a test or `npm run bench -- --faults` cuts and restores.
 import net from 'node:net';
 
 export type CutMode = 'reset' | 'close' | 'blackhole';
