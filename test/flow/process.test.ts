@@ -1,98 +1,15 @@
 // The real server as a child process: start-up log, embedded and real backends, config errors, SIGTERM, restarts.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { testRedisUrl } from '../helpers/app.js';
 import { openTestDatabase, testDatabaseUrl } from '../helpers/database.js';
 import { createTestRedis, type TestRedis } from '../helpers/redis.js';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-// Every variable config.ts reads: the child starts from none of them, so the test runner's own settings do not leak in.
-const CONFIG_KEYS = [
-  'NODE_ENV', 'PORT', 'HOST', 'ISSUER', 'DATABASE_URL', 'DATABASE_SCHEMA', 'DATABASE_POOL_MIN', 'DATABASE_POOL_MAX', 'REDIS_URL',
-  'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD', 'REDIS_CLUSTER_NODES', 'REDIS_PREFIX', 'SMTP_URL', 'MAIL_FROM',
-  'DATA_DIR', 'SECRET_KEY', 'TRUST_PROXY', 'LOG_LEVEL', 'SESSION_TTL', 'INTERACTION_TTL', 'AUTHORIZATION_CODE_TTL',
-  'ACCESS_TOKEN_TTL', 'ID_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'GRANT_TTL',
-];
-
-interface LogLine {
-  level: number;
-  msg: string;
-  [key: string]: unknown;
-}
-
-/** `node --import tsx src/main.ts` with a given environment, its output collected. */
-class ServerProcess {
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(env: Record<string, string>) {
-    const base = { ...process.env };
-    for (const key of CONFIG_KEYS) delete base[key];
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: repo, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  /** The JSON log lines written so far. */
-  logs(): LogLine[] {
-    return this.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as LogLine);
-  }
-
-  /** Waits for a log line whose message matches; fails with the output when the process exits or time runs out. */
-  async waitForLog(pattern: RegExp, timeoutMs: number): Promise<LogLine> {
-    const deadline = Date.now() + timeoutMs;
-    let exited = false;
-    void this.exited.then(() => (exited = true));
-    for (;;) {
-      const line = this.logs().find((l) => pattern.test(l.msg));
-      if (line) return line;
-      if (exited || Date.now() > deadline) {
-        throw new Error(`no log line matching ${pattern} (${exited ? 'process exited' : 'timed out'})\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-
-  /** Waits for the exit and returns the exit code, failing after `timeoutMs`. */
-  async exitCode(timeoutMs: number): Promise<number | null> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`still running after ${timeoutMs} ms\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`)), timeoutMs);
-    });
-    try {
-      return (await Promise.race([this.exited, timeout])).code;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  /** Kills the child if a failed test left it running. */
-  async kill(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
-      this.child.kill('SIGKILL');
-      await this.exited;
-    }
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort, ServerProcess } from '../helpers/server-process.js';
 
 async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
   const response = await fetch(url);

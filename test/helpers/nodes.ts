@@ -9,7 +9,7 @@ export class Rotation {
   readonly hits: number[];
 
   /** `nodes` may change while in use, as when a load balancer takes a dead node out. */
-  constructor(private readonly issuer: string, readonly nodes: TestApp[]) {
+  constructor(private readonly issuer: string, readonly nodes: Array<Pick<TestApp, 'issuer'>>) {
     this.hits = nodes.map(() => 0);
   }
 

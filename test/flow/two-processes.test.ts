@@ -1,0 +1,92 @@
+// Two real Twofold processes on two ports, one Postgres schema and one Redis prefix: every request alternates.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
+import { Rotation } from '../helpers/nodes.js';
+import { connectAuthenticator } from '../helpers/phone.js';
+import { discoverClient, exchangeCode, isCallback, startAuthorization, startSignIn } from '../helpers/relying-party.js';
+import { freePort, ServerProcess } from '../helpers/server-process.js';
+import { createTotpSecret, totpCodeAt } from '../../src/security/totp.js';
+
+const PASSWORD = 'two processes password 1';
+
+describe('two server processes, one provider', function () {
+  this.timeout(120_000);
+  // The test's own app creates the schema, the Redis prefix, the accounts and the client; it serves no request.
+  let setup: TestApp;
+  let dataDir: string;
+  const nodes: ServerProcess[] = [];
+  const ports: number[] = [];
+
+  before(async function () {
+    setup = await startTestApp();
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'twofold-nodes-'));
+    const { config } = setup;
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      ports.push(port);
+      nodes.push(new ServerProcess({
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        // One issuer for both, as behind a load balancer: the setup app's address, which the rotation maps to a node.
+        ISSUER: config.issuer,
+        DATABASE_URL: process.env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test',
+        DATABASE_SCHEMA: config.databaseSchema,
+        REDIS_URL: process.env['REDIS_URL'] || 'redis://127.0.0.1:6379',
+        REDIS_PREFIX: config.redisPrefix,
+        SECRET_KEY: config.secretKey!.toString('hex'),
+        DATA_DIR: path.join(dataDir, String(i)),
+      }));
+    }
+    await Promise.all(nodes.map((node) => node.waitForLog(/^Twofold is listening/, 60_000)));
+  });
+  after(async function () {
+    await Promise.all(nodes.map((node) => node.kill()));
+    await setup?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('signs in with password and app code, refreshes and logs out, with every request on the other process', async function () {
+    const account = await createUser(setup, { username: 'nadia', password: PASSWORD, role: 'sysadmin' });
+    const secret = createTotpSecret();
+    await connectAuthenticator(setup, account.id, secret);
+    const client = await createClient(setup);
+    // Discovery from the setup app (same issuer); every later request goes to the processes in turn.
+    const rp = await discoverClient(setup.issuer, client);
+    const rotation = new Rotation(setup.issuer, ports.map((port) => ({ issuer: `http://127.0.0.1:${port}` })));
+    rotation.attach(rp.config);
+    const browser = rotation.browser();
+
+    const { start, page } = await startSignIn(rp, 'nadia', PASSWORD, { scope: 'openid profile offline_access', prompt: 'consent' }, browser);
+    expect(page.html, page.html.slice(0, 800)).to.contain('autocomplete="one-time-code"');
+    const done = await browser.submit(page, '/totp', { code: totpCodeAt(secret, Date.now()) }, isCallback(rp));
+    expect(done.stoppedAt, done.html.slice(0, 800)).to.be.a('string');
+    const tokens = await exchangeCode(rp, done.stoppedAt!, start);
+    expect(tokens.claims()?.sub).to.equal(account.id);
+    expect(tokens.claims()?.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
+
+    const rotated = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
+    expect(rotated.refresh_token).to.be.a('string').and.not.equal(tokens.refresh_token);
+    const replay = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!).then(() => 'accepted', (err: { error?: string }) => err.error);
+    expect(replay, 'the rotated refresh token, on the other process').to.equal('invalid_grant');
+
+    const logoutUrl = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: client.postLogoutRedirectUri, state: 'bye' });
+    const confirm = await browser.follow(logoutUrl.href);
+    expect(confirm.html).to.contain('Log out of Twofold?');
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.html)?.[1];
+    const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"|<form[^>]*action="([^"]+)"[^>]*id="op.logoutForm"/.exec(confirm.html);
+    const loggedOut = await browser.follow(new URL(action?.[1] ?? action![2]!, setup.issuer).href, { form: { xsrf: xsrf!, logout: 'yes' } }, (l) => l.startsWith(client.postLogoutRedirectUri));
+    expect(loggedOut.stoppedAt).to.equal(`${client.postLogoutRedirectUri}?state=bye`);
+    const again = await browser.follow((await startAuthorization(rp)).url);
+    expect(again.html, 'the session is gone on both processes').to.contain('Log in');
+
+    expect(Math.min(...rotation.hits), 'requests each process served').to.be.at.least(6);
+    expect(Math.abs(rotation.hits[0]! - rotation.hits[1]!)).to.be.at.most(1);
+    for (const node of nodes) expect(node.child.exitCode, node.stderr).to.equal(null);
+  });
+});
