@@ -5,18 +5,9 @@ import { createClient, createUser, startTestApp, type TestApp } from '../helpers
 import { Browser } from '../helpers/browser.js';
 import { discoverClient, signIn, type RelyingParty } from '../helpers/relying-party.js';
 import { Rotation } from '../helpers/nodes.js';
+import { within } from '../helpers/within.js';
 
 const PASSWORD = 'account cache password 1';
-
-/** Polls `check` until it holds, for at most `ms` (pub/sub is asynchronous, but takes milliseconds). */
-async function within(ms: number, check: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** What userinfo answers for this access token: the claims, or the error code. */
 async function userinfo(rp: RelyingParty, accessToken: string, sub: string): Promise<Record<string, unknown> | string> {

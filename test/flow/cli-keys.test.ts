@@ -6,9 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/database.js';
-import { runCli, type CliRun } from '../helpers/run-cli.js';
+import { expectRefused, runCli, type CliRun } from '../helpers/run-cli.js';
 
-const STACK_LINE = /^\s+at /m;
 const ISO_SECOND = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/;
 
 interface ListedKey {
@@ -19,14 +18,6 @@ interface ListedKey {
   retired_at?: string;
   published_until?: string;
   created_at: string;
-}
-
-function expectRefused(run: CliRun, code: number, pattern: RegExp): void {
-  const context = `exit ${run.code}, stderr:\n${run.stderr}`;
-  expect(run.code, context).to.equal(code);
-  expect(run.stderr, context).to.match(pattern);
-  expect(run.stderr, context).not.to.match(STACK_LINE);
-  expect(run.stdout, context).to.equal('');
 }
 
 describe('twofold keys', function () {

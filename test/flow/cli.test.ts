@@ -6,25 +6,15 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { createCipher } from '../../src/security/encryption.js';
 import { createTestDatabase, migrationNames, openTestDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/database.js';
-import { runCli, type CliRun } from '../helpers/run-cli.js';
+import { expectRefused, runCli, STACK_LINE, type CliRun } from '../helpers/run-cli.js';
 
 const PASSWORD = 'violet-harbour-lantern-42';
-const STACK_LINE = /^\s+at /m;
 
 interface ClientRow {
   client_id: string;
   metadata: Record<string, unknown>;
   client_secret_encrypted: string | null;
   first_party: boolean;
-}
-
-/** Asserts a refusal: the exit code, a message matching `pattern` on stderr, nothing on stdout, no stack trace. */
-function expectRefused(run: CliRun, code: number, pattern: RegExp): void {
-  const context = `exit ${run.code}, stderr:\n${run.stderr}`;
-  expect(run.code, context).to.equal(code);
-  expect(run.stderr, context).to.match(pattern);
-  expect(run.stderr, context).not.to.match(STACK_LINE);
-  expect(run.stdout, context).to.equal('');
 }
 
 describe('twofold CLI', function () {

@@ -9,6 +9,7 @@ import { publicationAfterRetirement } from '../../src/oidc/key-schedule.js';
 import { rotateSigningKeys } from '../../src/oidc/rotate-signing-keys.js';
 import { createAuditLog } from '../../src/security/audit.js';
 import { createLogger } from '../../src/logger.js';
+import { within } from '../helpers/within.js';
 
 const PASSWORD = 'key rotation password 1';
 // Short, so the test sees the switch; the CLI insists on at least MIN_ACTIVATION_SECONDS.
@@ -16,16 +17,6 @@ const ACTIVATE_IN_SECONDS = 4;
 const REFRESH_MS = 200;
 
 type Jwk = { kid: string; alg: string; key_ops?: string[]; d?: string };
-
-/** Polls `check` until it holds, for at most `ms`. */
-async function within(ms: number, check: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const sleepUntil = (time: number) => new Promise((resolve) => setTimeout(resolve, Math.max(time - Date.now(), 0)));
 

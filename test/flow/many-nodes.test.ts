@@ -5,23 +5,14 @@ import { createClient, createUser, startTestApp, type TestApp } from '../helpers
 import { Browser } from '../helpers/browser.js';
 import { codeFor, connectAuthenticator, TestClock } from '../helpers/phone.js';
 import { Rotation } from '../helpers/nodes.js';
-import { discoverClient, exchangeCode, isCallback, startSignIn, submitPassword, openLogin, startAuthorization, type RelyingParty } from '../helpers/relying-party.js';
+import { discoverClient, exchangeCode, isCallback, logOut, startSignIn, submitPassword, openLogin, startAuthorization, type RelyingParty } from '../helpers/relying-party.js';
 import { clientCacheOf } from '../../src/oidc/client-cache.js';
 import { updateClient } from '../../src/clients/update-client.js';
 import { deleteClient } from '../../src/clients/delete-client.js';
 import { createTotpSecret } from '../../src/security/totp.js';
+import { within } from '../helpers/within.js';
 
 const PASSWORD = 'many nodes password 1';
-
-/** Polls `check` until it holds, for at most `ms` (pub/sub is asynchronous, but takes milliseconds). */
-async function within(ms: number, check: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('many nodes, one provider', function () {
   const clock = new TestClock();
@@ -82,12 +73,8 @@ describe('many nodes, one provider', function () {
     await oidc.tokenRevocation(rp.config, fresh.access_token);
     expect((await oidc.tokenIntrospection(rp.config, fresh.access_token)).active).to.equal(false);
 
-    const logoutUrl = oidc.buildEndSessionUrl(rp.config, { id_token_hint: fresh.id_token!, post_logout_redirect_uri: client.postLogoutRedirectUri, state: 'bye' });
-    const confirm = await browser.follow(logoutUrl.href);
+    const { confirm, done: loggedOut } = await logOut(browser, rp, { idToken: fresh.id_token!, postLogoutRedirectUri: client.postLogoutRedirectUri, state: 'bye' });
     expect(confirm.html).to.contain('Log out of Twofold?');
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.html)?.[1];
-    const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"|<form[^>]*action="([^"]+)"[^>]*id="op.logoutForm"/.exec(confirm.html);
-    const loggedOut = await browser.follow(new URL(action?.[1] ?? action![2]!, a.issuer).href, { form: { xsrf: xsrf!, logout: 'yes' } }, (l) => l.startsWith(client.postLogoutRedirectUri));
     expect(loggedOut.stoppedAt).to.equal(`${client.postLogoutRedirectUri}?state=bye`);
     const again = await browser.follow((await startAuthorization(rp)).url);
     expect(again.html, 'the session is gone on both nodes').to.contain('Log in');

@@ -6,6 +6,7 @@ import { testDatabaseUrl } from '../helpers/database.js';
 import { startFaultProxy, targetOf, type FaultProxy } from '../helpers/fault-proxy.js';
 import { isCallback, openLogin, signIn, startAuthorization, submitPassword } from '../helpers/relying-party.js';
 import { useFlowSuite } from '../helpers/flow-suite.js';
+import { within } from '../helpers/within.js';
 
 // The stores fail within ~2-5 s (Redis command timeout, pg connect timeout); a hanging request would take 30 s.
 const PROMPT_MS = 6_000;
@@ -20,11 +21,7 @@ async function promptly<T>(what: string, request: () => Promise<T>): Promise<T> 
 
 /** Polls until `check` holds, e.g. until a store has reconnected after an outage. */
 async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  if (!(await within(timeoutMs, check, 200))) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
 }
 
 interface Readiness {

@@ -11,22 +11,13 @@ import { startClusterSetup, startSentinelSetup, type ClusterSetup, type RedisPro
 import { clientCacheOf } from '../../src/oidc/client-cache.js';
 import { updateClient } from '../../src/clients/update-client.js';
 import { deleteClient } from '../../src/clients/delete-client.js';
+import { within } from '../helpers/within.js';
 
 const PASSWORD = 'topologies password 1';
 const REDIS_PASSWORD = 'redis pass:word@1';
 const SENTINEL_PASSWORD = 'sentinel password';
 // With Sentinel or Cluster, REDIS_URL gives only the user, password, database and scheme: its host is not used.
 const redisUrl = (database = '') => `redis://:${encodeURIComponent(REDIS_PASSWORD)}@unused.invalid${database}`;
-
-/** Polls `check` until it holds, for at most `ms`. */
-async function within(ms: number, check: () => Promise<boolean> | boolean): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await Promise.resolve().then(check).catch(() => false)) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Every key under `prefix` in the current database of `redis`. */
 async function keysUnder(redis: Redis, prefix: string): Promise<string[]> {

@@ -7,7 +7,7 @@ import * as oidc from 'openid-client';
 import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
 import { Rotation } from '../helpers/nodes.js';
 import { connectAuthenticator } from '../helpers/phone.js';
-import { discoverClient, exchangeCode, isCallback, startAuthorization, startSignIn } from '../helpers/relying-party.js';
+import { discoverClient, exchangeCode, isCallback, logOut, startAuthorization, startSignIn } from '../helpers/relying-party.js';
 import { freePort, ServerProcess } from '../helpers/server-process.js';
 import { createTotpSecret, totpCodeAt } from '../../src/security/totp.js';
 
@@ -75,12 +75,8 @@ describe('two server processes, one provider', function () {
     const replay = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!).then(() => 'accepted', (err: { error?: string }) => err.error);
     expect(replay, 'the rotated refresh token, on the other process').to.equal('invalid_grant');
 
-    const logoutUrl = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: client.postLogoutRedirectUri, state: 'bye' });
-    const confirm = await browser.follow(logoutUrl.href);
+    const { confirm, done: loggedOut } = await logOut(browser, rp, { idToken: tokens.id_token!, postLogoutRedirectUri: client.postLogoutRedirectUri, state: 'bye' });
     expect(confirm.html).to.contain('Log out of Twofold?');
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.html)?.[1];
-    const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"|<form[^>]*action="([^"]+)"[^>]*id="op.logoutForm"/.exec(confirm.html);
-    const loggedOut = await browser.follow(new URL(action?.[1] ?? action![2]!, setup.issuer).href, { form: { xsrf: xsrf!, logout: 'yes' } }, (l) => l.startsWith(client.postLogoutRedirectUri));
     expect(loggedOut.stoppedAt).to.equal(`${client.postLogoutRedirectUri}?state=bye`);
     const again = await browser.follow((await startAuthorization(rp)).url);
     expect(again.html, 'the session is gone on both processes').to.contain('Log in');

@@ -83,3 +83,18 @@ export async function signIn(browser: Browser, rp: RelyingParty, username: strin
   });
   return { tokens, callback: done.stoppedAt, start };
 }
+
+/**
+ * RP-initiated logout as a browser does it: the end-session URL, the "Log out of Twofold?" page (checked), and its
+ * form sent with the page's xsrf token. Returns the confirmation page and where the browser was sent at the end.
+ */
+export async function logOut(browser: Browser, rp: RelyingParty, options: { idToken: string; postLogoutRedirectUri: string; state: string }): Promise<{ confirm: Page; done: Page }> {
+  const logoutUrl = oidc.buildEndSessionUrl(rp.config, { id_token_hint: options.idToken, post_logout_redirect_uri: options.postLogoutRedirectUri, state: options.state });
+  const confirm = await browser.follow(logoutUrl.href);
+  const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.html)?.[1];
+  const action = /<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"|<form[^>]*action="([^"]+)"[^>]*id="op.logoutForm"/.exec(confirm.html);
+  const target = action?.[1] ?? action?.[2];
+  if (!xsrf || !target) throw new Error(`no logout form on ${confirm.url} (${confirm.status}):\n${confirm.html.slice(0, 1500)}`);
+  const done = await browser.follow(new URL(target, confirm.url).href, { form: { xsrf, logout: 'yes' } }, (location) => location.startsWith(options.postLogoutRedirectUri));
+  return { confirm, done };
+}

@@ -1,5 +1,6 @@
 // Runs the twofold CLI as a subprocess (node --import tsx src/cli/main.ts), as an administrator would.
 import { spawn } from 'node:child_process';
+import { expect } from 'chai';
 import { projectRoot } from '../../src/paths.js';
 
 export interface CliRun {
@@ -30,4 +31,16 @@ export function runCli(args: string[], options: { env: Record<string, string | u
     child.stdin.on('error', () => {}); // the CLI may exit before reading stdin (e.g. on a bad flag)
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** A line of a stack trace ("    at fn (file:1:2)"): the CLI must never print one for a person's mistake. */
+export const STACK_LINE = /^\s+at /m;
+
+/** Asserts a refusal: the exit code, a message matching `pattern` on stderr, nothing on stdout, no stack trace. */
+export function expectRefused(run: CliRun, code: number, pattern: RegExp): void {
+  const context = `exit ${run.code}, stderr:\n${run.stderr}`;
+  expect(run.code, context).to.equal(code);
+  expect(run.stderr, context).to.match(pattern);
+  expect(run.stderr, context).not.to.match(STACK_LINE);
+  expect(run.stdout, context).to.equal('');
 }

@@ -3,19 +3,10 @@ import { expect } from 'chai';
 import { createRedisClientChanges, type ClientChanges } from '../../src/storage/short-lived/client-changes.js';
 import { createTestRedis, type TestRedis } from '../helpers/redis.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { within } from '../helpers/within.js';
 
 const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const quiet = { warn() {}, info() {} };
-
-/** Polls `check` until it holds, for at most `ms`. */
-async function within(ms: number, check: () => boolean | Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('client changes through Redis pub/sub', function () {
   let redis: TestRedis;

@@ -1,20 +1,10 @@
 // loadConfig for Redis Sentinel and Cluster and the Postgres pool: parsing, the combinations it refuses, production
 // rules, the Cluster hash tag; and what a connection takes from REDIS_URL in those modes.
 import { expect } from 'chai';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
 import { hashTagged, parseRedisAddresses } from '../../src/config-redis.js';
 import { dataNodeOptions, describeRedis } from '../../src/storage/short-lived/connect-redis.js';
-
-/** The problems loadConfig reports for `env`, or [] when it accepts it. */
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return err.problems;
-  }
-}
+import { problemsOf } from '../helpers/config-problems.js';
 
 const PRODUCTION = {
   NODE_ENV: 'production',

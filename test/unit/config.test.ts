@@ -3,17 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { ConfigError, decodeKey, loadConfig, parseDuration } from '../../src/config.js';
-
-/** The problems loadConfig reports for `env`, or [] when it accepts it. */
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-    return [];
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return err.problems;
-  }
-}
+import { problemsOf } from '../helpers/config-problems.js';
 
 // A production environment that passes every rule; each test removes or breaks one thing.
 const PRODUCTION = {
