@@ -11,7 +11,9 @@ import type { ClientChanges } from './storage/short-lived/client-changes.js';
 import { createProvider } from './oidc/create-provider.js';
 import type { ProviderKeys } from './oidc/signing-keys.js';
 import { createInteractionRouter } from './interactions/router.js';
-import { CODE_LIMITS, createAttemptLimit, EMAIL_SEND_LIMITS, PASSWORD_LIMITS } from './security/attempt-limits.js';
+import { CODE_LIMITS, createAttemptLimit, EMAIL_SEND_LIMITS, PASSWORD_LIMITS, REGISTRATION_LIMITS } from './security/attempt-limits.js';
+import { limitRegistration } from './oidc/limit-registration.js';
+import { extendSessionOnUse, sessionLifetimes } from './oidc/session-lifetime.js';
 import { createAuditLog } from './security/audit.js';
 import { createCipher } from './security/encryption.js';
 import { systemClock, type Clock } from './security/totp.js';
@@ -66,6 +68,10 @@ export function createApp(deps: AppDeps): Provider {
   provider.use(handleErrors(deps.logger));
   provider.use(serveAssets(viewsDir));
   provider.use(createHealthRouter(deps.probes).routes());
+  provider.use(limitRegistration(provider, {
+    create: createAttemptLimit(REGISTRATION_LIMITS.create, limitStore),
+    manage: createAttemptLimit(REGISTRATION_LIMITS.manage, limitStore),
+  }, deps.logger));
   const services: InteractionDeps = {
     provider,
     logger: deps.logger,
@@ -91,6 +97,8 @@ export function createApp(deps: AppDeps): Provider {
     clock: deps.clock ?? systemClock,
   };
   provider.use(createInteractionRouter(services).routes());
+  // Using the settings or admin pages keeps the session alive, as an authorization request does.
+  provider.use(extendSessionOnUse(provider, sessionLifetimes(deps.config.lifetimes), ['/account', '/admin']));
   provider.use(createAccountRouter(services).routes());
   provider.use(createAdminRouter(services, ADMIN_SECTIONS).routes());
   if (outboxPageEnabled(deps.config)) provider.use(createOutboxRouter({ dataDir: deps.config.dataDir }).routes());

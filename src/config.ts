@@ -10,7 +10,10 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 /** Lifetimes in seconds of everything the provider issues. */
 export interface Lifetimes {
+  /** Absolute: from the login, whatever the use. */
   session: number;
+  /** Inactivity: a session unused this long ends; each use extends it, never past `session` from the login. */
+  sessionIdle: number;
   interaction: number;
   authorizationCode: number;
   accessToken: number;
@@ -67,22 +70,31 @@ export function parseDuration(value: string): number | undefined {
   return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : undefined;
 }
 
+function toSeconds(value: string, ctx: z.RefinementCtx, min: number, max: number): number {
+  const seconds = parseDuration(value);
+  if (seconds === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration; use e.g. 90s, 15m, 8h or 1d` });
+    return z.NEVER;
+  }
+  if (seconds < min || seconds > max) {
+    ctx.addIssue({ code: 'custom', message: `must be between ${min}s and ${max}s, got ${seconds}s` });
+    return z.NEVER;
+  }
+  return seconds;
+}
+
 const duration = (fallback: string, min: number, max: number) =>
   z
     .string()
     .default(fallback)
-    .transform((value, ctx) => {
-      const seconds = parseDuration(value);
-      if (seconds === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration; use e.g. 90s, 15m, 8h or 1d` });
-        return z.NEVER;
-      }
-      if (seconds < min || seconds > max) {
-        ctx.addIssue({ code: 'custom', message: `must be between ${min}s and ${max}s, got ${seconds}s` });
-        return z.NEVER;
-      }
-      return seconds;
-    });
+    .transform((value, ctx) => toSeconds(value, ctx, min, max));
+
+// Unset (or empty) stays undefined, for a default that depends on another value.
+const optionalDuration = (min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => (value === undefined || value.trim() === '' ? undefined : toSeconds(value, ctx, min, max)));
 
 const url = (protocols: string[], what: string) =>
   z
@@ -198,6 +210,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { message: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
   // Lifetimes for an identity provider of privileged users: short sessions, short codes, bounded refresh.
   SESSION_TTL: duration('8h', 300, 86400),
+  // At most 1 hour without use (NIST SP 800-63B rev4 §2.2.3, AAL2); the default is rev3's 30 minutes.
+  SESSION_IDLE_TTL: optionalDuration(60, 3600),
   INTERACTION_TTL: duration('30m', 60, 3600),
   AUTHORIZATION_CODE_TTL: duration('60s', 10, 600),
   ACCESS_TOKEN_TTL: duration('10m', 60, 86400),
@@ -205,6 +219,9 @@ const schema = z.object({
   REFRESH_TOKEN_TTL: duration('8h', 300, 30 * 86400),
   GRANT_TTL: duration('8h', 300, 30 * 86400),
 });
+
+/** SESSION_IDLE_TTL when unset: 30 minutes (NIST SP 800-63B rev3 §4.2.3, AAL2), or SESSION_TTL if that is shorter. */
+const DEFAULT_SESSION_IDLE_SECONDS = 30 * 60;
 
 const REQUIRED_IN_PRODUCTION = [
   ['DATABASE_URL', 'the embedded Postgres is for development only'],
@@ -246,6 +263,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('ISSUER: must use https in production');
   }
   if (e.REFRESH_TOKEN_TTL > e.GRANT_TTL) problems.push('REFRESH_TOKEN_TTL: must not be longer than GRANT_TTL');
+  if (e.SESSION_IDLE_TTL !== undefined && e.SESSION_IDLE_TTL > e.SESSION_TTL) {
+    problems.push(`SESSION_IDLE_TTL: must not be longer than SESSION_TTL (${e.SESSION_TTL}s), got ${e.SESSION_IDLE_TTL}s; a session ends SESSION_TTL after the login however it is used`);
+  }
   if (e.DATABASE_POOL_MIN > e.DATABASE_POOL_MAX) problems.push(`DATABASE_POOL_MIN: must not be more than DATABASE_POOL_MAX (${e.DATABASE_POOL_MAX})`);
   if (problems.length) throw new ConfigError(problems);
   const redis = redisConnection(e);
@@ -269,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     totpIssuer: e.TOTP_ISSUER,
     lifetimes: Object.freeze({
       session: e.SESSION_TTL,
+      sessionIdle: e.SESSION_IDLE_TTL ?? Math.min(DEFAULT_SESSION_IDLE_SECONDS, e.SESSION_TTL),
       interaction: e.INTERACTION_TTL,
       authorizationCode: e.AUTHORIZATION_CODE_TTL,
       accessToken: e.ACCESS_TOKEN_TTL,

@@ -7,6 +7,7 @@ import { requestOrigin } from '../security/audit.js';
 import type { InteractionDeps } from '../interactions/deps.js';
 import { accountLoginUrl } from './account-client.js';
 import { confirmVerificationLink, peekVerificationLink, sendVerificationLink } from './email-verification.js';
+import { endOtherSessions } from './end-other-sessions.js';
 import { hasRecentSecondFactor, loadSignedIn, type SignedIn } from './signed-in-account.js';
 import { addTwoFactorRoutes } from './two-factor-routes.js';
 import { normalizeEmail, normalizeName } from './validate-profile.js';
@@ -47,7 +48,17 @@ export function createAccountRouter(deps: AccountDeps): Router {
   });
 
   router.get('/', requireSignedIn, async (ctx) => {
-    await ctx.render('account/settings', { title: 'Your settings', account: signedInOf(ctx).account });
+    await ctx.render('account/settings', { title: 'Your settings', account: signedInOf(ctx).account, loggedOutOthers: ctx.query['others'] === 'logged-out' });
+  });
+
+  // Log out of other sessions (ASVS 7.4.3): the account's other sessions end, and the grants this one does not hold
+  // are revoked with their tokens, so applications signed in to elsewhere lose their access too.
+  router.post('/logout-others', requireSignedIn, async (ctx) => {
+    const signedIn = signedInOf(ctx);
+    const ended = await endOtherSessions(deps.store, signedIn, 'this-session');
+    await deps.audit.record('account.sessions_ended', requestOrigin(ctx), signedIn.account.id, { ...ended });
+    ctx.status = 303;
+    ctx.redirect('/account?others=logged-out');
   });
 
   router.get('/profile', requireSignedIn, async (ctx) => {

@@ -15,6 +15,8 @@ export interface SignedIn {
   amr: string[];
   /** Epoch seconds of the login. */
   loginTs: number;
+  /** The grant this session holds for each client it signed in to, by client_id. */
+  grantIds: Readonly<Record<string, string>>;
 }
 
 /** Returns the signed-in account, or undefined without a full Twofold session (there is no half-signed-in one). */
@@ -23,7 +25,8 @@ export async function loadSignedIn(provider: Provider, queries: Pick<Queries, 'a
   if (!session.accountId) return undefined;
   const account = await queries.accounts.findById(session.accountId);
   if (!account || account.disabled) return undefined;
-  return { sessionUid: session.uid, account, acr: session.acr, amr: session.amr ?? [], loginTs: session.loginTs ?? 0 };
+  const grantIds = Object.fromEntries(Object.entries(session.authorizations ?? {}).flatMap(([clientId, { grantId }]) => (grantId ? [[clientId, grantId]] : [])));
+  return { sessionUid: session.uid, account, acr: session.acr, amr: session.amr ?? [], loginTs: session.loginTs ?? 0, grantIds };
 }
 
 const reauthKey = (sessionUid: string) => `reauth:${sessionUid}`;

@@ -10,6 +10,7 @@ import { connectAuthenticator } from '../interactions/setup/connect-authenticato
 import { verifyTotpLogin } from '../interactions/second-factor/verify-totp-login.js';
 import { sendEmailCode } from '../interactions/email-code/send-email-code.js';
 import { verifyEmailCode } from '../interactions/email-code/verify-email-code.js';
+import { endOtherSessions } from './end-other-sessions.js';
 import { hasRecentSecondFactor, recordSecondFactor } from './signed-in-account.js';
 import { signedInOf, type AccountDeps } from './routes.js';
 
@@ -33,7 +34,7 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
       title: 'Two-factor authentication',
       account,
       totp: totp ? { connectedAt: totp.connectedAt, lastUsedAt: totp.lastUsedAt } : undefined,
-      notice: typeof ctx.query['email'] === 'string' ? `email-${ctx.query['email']}` : ctx.query['connected'] === '1' ? 'connected' : undefined,
+      notice: typeof ctx.query['email'] === 'string' ? `email-${ctx.query['email']}` : connectedNotice(ctx.query['connected']),
     });
   });
 
@@ -49,12 +50,15 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
     if (!(await recent(ctx))) return askToVerify(ctx, '/account/two-factor/disconnect');
     const removed = await deps.queries.totp.disconnect(signedIn.account.id);
     if (removed) {
+      // Why: what was signed in with the app must not outlive it (ASVS 6.5.6, 7.4.3): every other session ends and
+      // every grant goes, with its tokens. This session stays, so that the person can log out and set up again.
+      const ended = await endOtherSessions(deps.store, signedIn, 'settings');
       // Signing in with an email code and then disconnecting is account recovery (NIST SP 800-63B §4.2).
       const recovery = signedIn.amr.includes('email') || (await deps.store.getJson<{ method: string }>(`reauth:${signedIn.sessionUid}`))?.method === 'email';
-      await deps.audit.record('mfa.disconnected', requestOrigin(ctx), signedIn.account.id, { recovery });
+      await deps.audit.record('mfa.disconnected', requestOrigin(ctx), signedIn.account.id, { recovery, ...ended });
       await deps.mailer.send({ to: signedIn.account.email, template: 'mfa-disconnected', locals: { name: signedIn.account.name, when: new Date(deps.clock()), recovery } });
     }
-    await ctx.render('account/disconnected', { title: 'Two-factor authentication disconnected', sysadmin: signedIn.account.role === 'sysadmin' });
+    await ctx.render('account/disconnected', { title: 'Two-factor authentication disconnected', sysadmin: signedIn.account.role === 'sysadmin', loggedOutElsewhere: removed });
   });
 
   router.get('/two-factor/connect', requireSignedIn, async (ctx) => {
@@ -86,10 +90,12 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
       return renderConnect(ctx, deps, sealed, switching, result.status === 'WRONG' ? 'WRONG' : 'FORMAT');
     }
     await deps.store.remove(connectKey(sessionUid));
-    await deps.audit.record('mfa.connected', requestOrigin(ctx), account.id, { switched: switching });
+    // Why: the old secret was just replaced, so what was signed in with it ends, as with Disconnect.
+    const ended = switching ? await endOtherSessions(deps.store, signedInOf(ctx), 'settings') : undefined;
+    await deps.audit.record('mfa.connected', requestOrigin(ctx), account.id, { switched: switching, ...ended });
     await deps.mailer.send({ to: account.email, template: 'mfa-connected', locals: { name: account.name, when: new Date(deps.clock()) } });
     ctx.status = 303;
-    ctx.redirect('/account/two-factor?connected=1');
+    ctx.redirect(`/account/two-factor?connected=${switching ? 'switched' : '1'}`);
   });
 
   // "Confirm it's you": a code from the app, or (Problems with the code) one sent by email.
@@ -133,6 +139,11 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
     ctx.redirect(returnTo);
   });
 
+}
+
+function connectedNotice(value: unknown): string | undefined {
+  if (value === 'switched') return 'switched';
+  return value === '1' ? 'connected' : undefined;
 }
 
 function redirectTo(ctx: Context, path: string): void {

@@ -6,6 +6,7 @@ import { accountClient } from '../account/account-client.js';
 import { createInteractionPolicy, type PolicyDeps } from './interaction-policy.js';
 import { loadGrantForFirstParty } from './first-party-grant.js';
 import { registrationFeatures } from './registration.js';
+import { SESSION_COOKIE_OPTIONS, sessionLifetimes, sessionTtl } from './session-lifetime.js';
 import type { ProviderKeys } from './signing-keys.js';
 
 export interface ConfigurationDeps {
@@ -16,12 +17,14 @@ export interface ConfigurationDeps {
   renderError: NonNullable<Configuration['renderError']>;
   logoutSource: (ctx: KoaContextWithOIDC, form: string) => Promise<void>;
   postLogoutSuccessSource: (ctx: KoaContextWithOIDC) => Promise<void>;
-  policy: PolicyDeps;
+  /** The policy's dependencies; the session lifetimes come from config. */
+  policy: Omit<PolicyDeps, 'session'>;
 }
 
 /** Builds the oidc-provider Configuration for Twofold. */
 export function buildConfiguration(deps: ConfigurationDeps): Configuration {
   const { lifetimes } = deps.config;
+  const session = sessionLifetimes(lifetimes);
   return {
     adapter: deps.adapter,
     findAccount: deps.findAccount,
@@ -31,7 +34,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     clients: [accountClient(deps.config.issuer)],
     cookies: {
       keys: deps.keys.cookieKeys,
-      long: { httpOnly: true, sameSite: 'lax' },
+      long: { ...SESSION_COOKIE_OPTIONS },
       short: { httpOnly: true, sameSite: 'lax' },
     },
     acrValues: [...ACR_VALUES],
@@ -92,7 +95,8 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       AuthorizationCode: lifetimes.authorizationCode,
       IdToken: lifetimes.idToken,
       Interaction: lifetimes.interaction,
-      Session: lifetimes.session,
+      // Recomputed at every save: the idle timeout from now, never past the absolute lifetime from the login.
+      Session: (_ctx, stored) => sessionTtl(session, stored),
       Grant: lifetimes.grant,
       // Rotation never extends a refresh token past the absolute lifetime of the first one (RFC 9700 §4.14.2).
       RefreshToken(ctx, _token, _client) {
@@ -101,7 +105,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
       },
     },
     interactions: {
-      policy: createInteractionPolicy(deps.policy),
+      policy: createInteractionPolicy({ ...deps.policy, session }),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     loadExistingGrant: loadGrantForFirstParty,

@@ -1,13 +1,17 @@
 // The interaction policy: which prompts a request needs before Twofold answers it.
-// The standard login prompt gains checks so an existing session is only reused when it is strong enough.
+// The standard login prompt gains checks so an existing session is only reused when it is strong enough and within
+// its absolute lifetime.
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { acrRank, ACR_PASSWORD, requestedAcrRank } from './acr.js';
+import { absoluteLifetimeCheck, type SessionLifetimes } from './session-lifetime.js';
 
 const { Check, base } = interactionPolicy;
 
 export interface PolicyDeps {
   /** Whether the account has an authenticator app connected. */
   hasTotp(accountId: string): Promise<boolean>;
+  /** The idle timeout and absolute lifetime of sessions. */
+  session: SessionLifetimes;
 }
 
 /** Reasons our checks give; the login pages start a step-up (second factor only) for these. */
@@ -20,6 +24,9 @@ export function createInteractionPolicy(deps: PolicyDeps): interactionPolicy.Pro
   // Replaced by acr_insufficient below, which compares levels by rank instead of requiring an exact value.
   login.checks.remove('essential_acr');
   login.checks.remove('essential_acrs');
+
+  // A session is never reused past its absolute lifetime, even in the second before the store drops it.
+  login.checks.add(absoluteLifetimeCheck(deps.session));
 
   // A session signed in at a lower level than the client asks for is not reused: a request for a level
   // is never answered with a lower one (OIDC Core §3.1.2.1 acr_values, §5.5.1.1 essential acr).

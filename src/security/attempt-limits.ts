@@ -1,4 +1,4 @@
-// Attempt limits on secrets people type: consecutive failures per account and per source IP, shared by all nodes.
+// Attempt limits on secrets people type (failures per account and per source IP) and on costly endpoints, shared by all nodes.
 import type { RedisClient } from '../storage/short-lived/connect-redis.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
@@ -11,6 +11,8 @@ export interface AttemptLimit {
   /** Records a failure; returns LOCKED when this failure used up the allowance. */
   fail(key: string): Promise<LimitCheck>;
   reset(key: string): Promise<void>;
+  /** Counts an attempt, failed or not; LOCKED refuses this one, once `allowed` were made within the window. */
+  take(key: string): Promise<LimitCheck>;
 }
 
 export interface LimitRule {
@@ -49,6 +51,17 @@ export const EMAIL_SEND_LIMITS = {
   ip: { name: 'email-send-ip', allowed: 20, windowSeconds: 60 * 60, lockSeconds: 60 * 60 },
 } satisfies Record<string, LimitRule>;
 
+/**
+ * Dynamic registration (RFC 7591) and management (RFC 7592) per source IP, every request counted, refused ones too:
+ * each refusal writes an audit row and each registration a client, and an initial access token should not be
+ * guessed online either (ASVS 2.4.1). 20 registrations an hour is far above what administrators hand out tokens
+ * for; 60 management requests an hour let a client read its registration at every start.
+ */
+export const REGISTRATION_LIMITS = {
+  create: { name: 'registration-ip', allowed: 20, windowSeconds: 60 * 60, lockSeconds: 60 * 60 },
+  manage: { name: 'registration-management-ip', allowed: 60, windowSeconds: 60 * 60, lockSeconds: 60 * 60 },
+} satisfies Record<string, LimitRule>;
+
 /** Wrong codes allowed in one login before it starts again from the password. */
 export const CODE_FAILURES_PER_LOGIN = 5;
 
@@ -80,6 +93,16 @@ export function createAttemptLimit(rule: LimitRule, store: { redis?: RedisClient
     },
     async reset(key) {
       await limiter.delete(key);
+    },
+    async take(key) {
+      try {
+        await limiter.consume(key);
+        return { status: 'ALLOWED' };
+      } catch (err) {
+        // Refused: the allowance is used up, and the first refusal starts the lock (blockDuration).
+        if (err instanceof RateLimiterRes) return locked(err);
+        throw err;
+      }
     },
   };
 }

@@ -82,6 +82,8 @@ export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOp
         userCode: payload.userCode,
         // Deleting a client revokes its grants (and so every token issued under them) through this index.
         clientId: this.name === 'Grant' ? payload.clientId : undefined,
+        // A change to the account's second factor or status ends its sessions and revokes its grants through this index.
+        accountId: this.name === 'Session' || this.name === 'Grant' ? payload.accountId : undefined,
       });
     }
 

@@ -118,7 +118,9 @@ describe('browser: switching to a new phone (guide, section 5)', function () {
     await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(newSecret, suite.clock.now));
     await page.getByRole('button', { name: 'Next' }).click();
     await arrive(page, 'Two-factor authentication');
-    expect(await page.getByRole('status').textContent()).to.equal('Your authenticator app is connected.');
+    expect(await page.getByRole('status').textContent()).to.equal(
+      'Your authenticator app is connected. You were logged out everywhere else, and applications you signed in to will ask you to log in again.',
+    );
 
     // At the next login the old phone's code is refused and the new one's accepted.
     const next = await newPage(suite.browser);

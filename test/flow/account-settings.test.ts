@@ -232,7 +232,7 @@ describe('Your settings', function () {
     expect(done.html).to.match(/<form method="post" action="\/account\/logout">[\s\S]*?>Log out<\/button>\s*<\/form>\s*<\/section>/);
     expect(await suite.app.queries.totp.find(account.id)).to.equal(undefined);
     const [event] = await events(account.id, 'mfa.disconnected');
-    expect(event?.details).to.deep.equal({ recovery: false });
+    expect(event?.details).to.deep.equal({ recovery: false, sessionsEnded: 0, grantsRevoked: 0 });
     expect((await mailTo(account.email, /authenticator app was disconnected/)).text).not.to.contain('back-up code sent by email');
   });
 
@@ -247,14 +247,18 @@ describe('Your settings', function () {
     const newSecret = secretOnPage(connect.html);
     expect(newSecret).not.to.equal(oldSecret);
 
-    await signInToSettings('switcher', oldSecret, new Browser());
+    const { browser: elsewhere } = await signInToSettings('switcher', oldSecret, new Browser());
     expect((await suite.app.queries.totp.find(account.id))?.secret).to.equal(oldSecret);
 
     suite.clock.nextStep();
     const connected = await browser.submit(connect, '/two-factor/connect', { code: codeFor(newSecret, suite.clock) });
-    expect(connected.url).to.equal(url('/account/two-factor?connected=1'));
+    expect(connected.url).to.equal(url('/account/two-factor?connected=switched'));
+    expect(connected.html).to.contain('Your authenticator app is connected. You were logged out everywhere else');
     expect((await suite.app.queries.totp.find(account.id))?.secret).to.equal(newSecret);
-    expect((await events(account.id, 'mfa.connected'))[0]?.details).to.deep.equal({ switched: true });
+    expect((await events(account.id, 'mfa.connected'))[0]?.details).to.deep.equal({ switched: true, sessionsEnded: 1, grantsRevoked: 1 });
+    // The session signed in with the old phone has ended; this one goes on.
+    expect((await elsewhere.request(url('/account'))).status).to.equal(302);
+    expect((await browser.request(url('/account'))).status).to.equal(200);
 
     const other = new Browser();
     const codePage = await other.submit(await other.follow(url('/account')), '/login', { username: 'switcher', password: PASSWORD });

@@ -229,7 +229,7 @@ describe('admin console: accounts and 2FA oversight', function () {
     expect(await suite.app.queries.totp.find(target.id)).to.equal(undefined);
     expect((await suite.app.queries.accounts.findById(target.id))?.mfaConnectedBefore).to.equal(true);
     const [event] = await auditOf(target.id, 'mfa.reset');
-    expect(event).to.deep.include({ actorId: admin.account.id, details: { reason } });
+    expect(event).to.deep.include({ actorId: admin.account.id, details: { reason, sessionsEnded: 0, grantsRevoked: 0 } });
     const mail = await suite.smtp.waitFor((m) => m.to.includes('r-target@example.com') && /reset/.test(m.subject));
     expect(mail.text).to.contain(`The reason they gave: ${reason}`);
     expect(mail.html).not.to.contain('<b>today');

@@ -24,19 +24,25 @@ interface Registered {
 
 describe('dynamic client registration', function () {
   this.timeout(90_000);
-  const suite = useFlowSuite({ client: false });
+  // Registration is rate limited per address (registration-limits.test.ts): each test sends from an address of its own.
+  const suite = useFlowSuite({ client: false, env: { TRUST_PROXY: 'true' } });
+  let address = 0;
   before(async function () {
     await createUser(suite.app, { username: 'dana', password: PASSWORD });
   });
+  beforeEach(function () {
+    address += 1;
+  });
+  const from = () => ({ 'x-forwarded-for': `198.51.100.${address}` });
 
   const register = (metadata: Record<string, unknown>, token?: string) => fetch(`${suite.app.issuer}/reg`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { 'content-type': 'application/json', ...from(), ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(metadata),
   });
   const manage = (client: Registered, token: string, init: { method?: string; body?: unknown } = {}) => fetch(client.registration_client_uri, {
     method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${token}`, ...from(), ...(init.body ? { 'content-type': 'application/json' } : {}) },
     ...(init.body ? { body: JSON.stringify(init.body) } : {}),
   });
   const newToken = async () => (await issueInitialAccessToken(suite.app.provider, '1h')).token;

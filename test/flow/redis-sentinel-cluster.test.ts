@@ -184,6 +184,21 @@ describe('Redis Cluster', function () {
     expect(await a.storage.shortLived.findModel('RefreshToken', tokens.refresh_token!)).to.equal(undefined);
   });
 
+  it('ends every session and revokes every grant of an account in one script on node B, made through node A', async function () {
+    const browser = new Browser();
+    const tokens = await signInForRefresh(rp, browser);
+    await signInForRefresh(rp, new Browser());
+    const alice = (await a.queries.accounts.findByUsername('alice'))!;
+    // Earlier tests of this cluster signed alice in too: at least these two sessions and grants go.
+    const revoked = await b.storage.shortLived.revokeByAccountId(alice.id);
+    expect(revoked.sessions).to.be.at.least(2);
+    expect(revoked.grants).to.be.at.least(2);
+    expect(await refused(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!))).to.equal('invalid_grant');
+    const silent = await openLogin(browser, rp, await startAuthorization(rp, { prompt: 'none' }));
+    expect(new URL(silent.stoppedAt!).searchParams.get('error')).to.equal('login_required');
+    expect(await a.storage.shortLived.revokeByAccountId(alice.id)).to.deep.equal({ sessions: 0, grants: 0 });
+  });
+
   it('forgets every cached client when its subscriber loses its node, and hears changes again', async function () {
     const heard = { changed: [] as string[], resets: 0 };
     b.storage.clientChanges!.listen({ changed: (id) => heard.changed.push(id), reset: () => (heard.resets += 1) });

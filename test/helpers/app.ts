@@ -8,7 +8,7 @@ import type Provider from 'oidc-provider';
 import { createApp } from '../../src/app.js';
 import { createMailer } from '../../src/mail/mailer.js';
 import { viewsDir } from '../../src/paths.js';
-import { loadConfig, type Config } from '../../src/config.js';
+import { loadConfig, type Config, type Lifetimes } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { loadProviderKeys } from '../../src/oidc/signing-keys.js';
 import type { SigningKeyRingOptions } from '../../src/oidc/signing-key-ring.js';
@@ -37,16 +37,20 @@ export function testRedisUrl(): string {
 /**
  * Starts the app; `env` overrides any environment variable (e.g. DATABASE_URL through a fault proxy). With `join`,
  * it is a second node of that app: same schema, Redis prefix, secret key and issuer, which its close() leaves alone.
- * `signingKeys` sets how often the node reloads its signing keys, and its clock for them.
+ * `signingKeys` sets how often the node reloads its signing keys, and its clock for them. `lifetimes` replaces lifetimes
+ * after validation, for seconds-long sessions that the configuration rightly refuses.
  */
-export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock; join?: TestApp; signingKeys?: Omit<SigningKeyRingOptions, 'idTokenTtl'> } = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { clock?: Clock; join?: TestApp; signingKeys?: Omit<SigningKeyRingOptions, 'idTokenTtl'>; lifetimes?: Partial<Lifetimes> } = {},
+): Promise<TestApp> {
   const join = options.join?.config;
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   const issuer = `http://127.0.0.1:${port}`;
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'twofold-test-'));
-  const config = loadConfig({
+  const validated = loadConfig({
     NODE_ENV: 'test',
     PORT: String(port),
     ISSUER: issuer,
@@ -60,6 +64,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     ...(join ? { ISSUER: join.issuer, DATABASE_SCHEMA: join.databaseSchema, REDIS_PREFIX: join.redisPrefix, SECRET_KEY: join.secretKey!.toString('hex') } : {}),
     ...env,
   });
+  const config: Config = options.lifetimes ? Object.freeze({ ...validated, lifetimes: Object.freeze({ ...validated.lifetimes, ...options.lifetimes }) }) : validated;
   const logger = createLogger(config.logLevel);
   const storage = await openStorage({ config, logger, secretKey: config.secretKey!, mode: 'server' });
   const keys = await loadProviderKeys(storage.queries, { idTokenTtl: config.lifetimes.idToken, logger, ...options.signingKeys });

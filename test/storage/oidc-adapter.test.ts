@@ -112,6 +112,20 @@ function adapterSuite(factory: StoreFactory): void {
       expect(await new Adapter('AccessToken').find(otherGrant)).to.include({ jti: otherGrant });
     });
 
+    it("indexes Sessions and Grants by accountId, so revokeByAccountId ends them and the grants' tokens, not other models", async () => {
+      const [accountId, sessionId, grantId, accessToken, interaction] = [id(), id(), id(), id(), id()];
+      await new Adapter('Session').upsert(sessionId, { jti: sessionId, uid: id(), accountId }, 60);
+      await new Adapter('Grant').upsert(grantId, { jti: grantId, accountId, clientId: 'app' }, 60);
+      await new Adapter('AccessToken').upsert(accessToken, { jti: accessToken, accountId, grantId }, 60);
+      await new Adapter('Interaction').upsert(interaction, { jti: interaction, accountId }, 60);
+
+      expect(await store.revokeByAccountId(accountId)).to.deep.equal({ sessions: 1, grants: 1 });
+      expect(await new Adapter('Session').find(sessionId)).to.equal(undefined);
+      expect(await new Adapter('Grant').find(grantId)).to.equal(undefined);
+      expect(await new Adapter('AccessToken').find(accessToken)).to.equal(undefined);
+      expect(await new Adapter('Interaction').find(interaction)).to.include({ accountId });
+    });
+
     it('consume marks the code once; concurrent replays get invalid_grant and revoke the grant', async () => {
       const [code, grantId, accessToken] = [id(), id(), id()];
       const codes = new Adapter('AuthorizationCode');

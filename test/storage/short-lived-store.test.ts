@@ -5,62 +5,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import type { ShortLivedStore } from '../../src/storage/short-lived/short-lived-store.js';
 import { createRedisStore } from '../../src/storage/short-lived/redis-store.js';
-import { createMemoryStore } from '../../src/storage/short-lived/memory-store.js';
 import { connectRedis } from '../../src/storage/short-lived/connect-redis.js';
 import { isStoreUnavailable } from '../../src/storage/store-unavailable.js';
-import { createTestRedis, type TestRedis } from '../helpers/redis.js';
-
-interface Backend {
-  /** A store for this test. */
-  store: ShortLivedStore;
-  /** Another handle on the same data (a second Redis connection; the same object in memory). */
-  sibling(): Promise<ShortLivedStore>;
-  /** Lets time pass: real waiting for Redis, a clock step for the memory store. */
-  advance(seconds: number): Promise<void>;
-}
-
-interface BackendFactory {
-  name: string;
-  setUp(): Promise<void>;
-  open(): Promise<Backend>;
-  tearDown(): Promise<void>;
-}
-
-function redisBackend(): BackendFactory {
-  let test: TestRedis | undefined;
-  return {
-    name: 'Redis store',
-    async setUp() {
-      test = await createTestRedis();
-    },
-    async open() {
-      const t = test;
-      if (!t) throw new Error('setUp() did not run');
-      const open = async () => createRedisStore(await t.connect(), { prefix: t.prefix });
-      return { store: await open(), sibling: open, advance: (seconds) => sleep(seconds * 1000) };
-    },
-    async tearDown() {
-      await test?.cleanup();
-    },
-  };
-}
-
-function memoryBackend(): BackendFactory {
-  const stores: ShortLivedStore[] = [];
-  return {
-    name: 'memory store',
-    async setUp() {},
-    async open() {
-      let clock = Date.UTC(2030, 0, 1);
-      const store = createMemoryStore({ now: () => clock });
-      stores.push(store);
-      return { store, sibling: async () => store, advance: async (seconds) => { clock += seconds * 1000; } };
-    },
-    async tearDown() {
-      await Promise.all(stores.map((store) => store.close()));
-    },
-  };
-}
+import { memoryBackend, redisBackend, type Backend, type BackendFactory } from '../helpers/short-lived-backends.js';
 
 const id = () => randomUUID();
 
@@ -278,6 +225,137 @@ function contract(factory: BackendFactory): void {
         const second = await store.revokeByClientId(client);
         expect(first + second).to.equal(grantIds.length);
         for (const grantId of grantIds) expect(await store.findModel('Grant', grantId)).to.equal(undefined);
+      });
+    });
+
+    describe('revokeByAccountId', () => {
+      const sessionOf = async (accountId: string | undefined, expiresIn = 600) => {
+        const [sessionId, uid] = [id(), id()];
+        await store.upsertModel('Session', sessionId, { uid, accountId }, { expiresIn, uid, accountId });
+        return { sessionId, uid };
+      };
+      const grantOf = async (accountId: string, clientId = id(), expiresIn = 600) => {
+        const grantId = id();
+        await store.upsertModel('Grant', grantId, { accountId, clientId }, { expiresIn, clientId, accountId });
+        const [access, refresh] = [id(), id()];
+        await store.upsertModel('AccessToken', access, { grantId }, { expiresIn: 60, grantId });
+        await store.upsertModel('RefreshToken', refresh, { grantId }, { expiresIn, grantId });
+        return { grantId, clientId, access, refresh };
+      };
+      const sessionGone = async (session: { sessionId: string; uid: string }) =>
+        (await store.findModel('Session', session.sessionId)) === undefined && (await store.findModelByUid('Session', session.uid)) === undefined;
+      const grantGone = async (grant: { grantId: string; access: string; refresh: string }) =>
+        (await store.findModel('Grant', grant.grantId)) === undefined
+        && (await store.findModel('AccessToken', grant.access)) === undefined
+        && (await store.findModel('RefreshToken', grant.refresh)) === undefined;
+      const grantKept = async (grant: { grantId: string; access: string; refresh: string }) =>
+        (await store.findModel('Grant', grant.grantId)) !== undefined
+        && (await store.findModel('AccessToken', grant.access)) !== undefined
+        && (await store.findModel('RefreshToken', grant.refresh)) !== undefined;
+
+      it("deletes every session and revokes every grant of the account with its tokens, and only that account's", async () => {
+        const [account, other] = [id(), id()];
+        const sessions = [await sessionOf(account), await sessionOf(account)];
+        const grants = [await grantOf(account), await grantOf(account)];
+        const [otherSession, otherGrant, anonymous] = [await sessionOf(other), await grantOf(other), await sessionOf(undefined)];
+        const loose = id();
+        await store.upsertModel('Grant', loose, { accountId: account }, { expiresIn: 60 });
+
+        expect(await store.revokeByAccountId(account)).to.deep.equal({ sessions: 2, grants: 2 });
+        for (const session of sessions) expect(await sessionGone(session)).to.equal(true);
+        for (const grant of grants) expect(await grantGone(grant)).to.equal(true);
+        expect(await store.revokeByClientId(grants[0]!.clientId)).to.equal(0, 'nothing left for its client');
+        expect(await store.findModelByUid('Session', otherSession.uid)).to.deep.equal({ uid: otherSession.uid, accountId: other });
+        expect(await grantKept(otherGrant)).to.equal(true);
+        expect(await sessionGone(anonymous)).to.equal(false, 'a session nobody has signed in to yet is not indexed');
+        expect(await store.findModel('Grant', loose)).to.deep.equal({ accountId: account }, 'not indexed: not revoked');
+        expect(await store.revokeByAccountId(account)).to.deep.equal({ sessions: 0, grants: 0 });
+        expect(await store.revokeByAccountId(other)).to.deep.equal({ sessions: 1, grants: 1 });
+        expect(await grantGone(otherGrant)).to.equal(true);
+      });
+
+      it('spares the session named by its uid and the grants named by id, which a later call still revokes', async () => {
+        const account = id();
+        const [current, elsewhere] = [await sessionOf(account), await sessionOf(account)];
+        const [own, second, other] = [await grantOf(account), await grantOf(account), await grantOf(account)];
+
+        const first = await store.revokeByAccountId(account, { exceptSessionUid: current.uid, keepGrantIds: [own.grantId, second.grantId] });
+        expect(first).to.deep.equal({ sessions: 1, grants: 1 });
+        expect(await sessionGone(elsewhere)).to.equal(true);
+        expect(await sessionGone(current)).to.equal(false);
+        expect(await grantKept(own)).to.equal(true);
+        expect(await grantKept(second)).to.equal(true);
+        expect(await grantGone(other)).to.equal(true);
+
+        expect(await store.revokeByAccountId(account, { exceptSessionUid: id(), keepGrantIds: [second.grantId] })).to.deep.equal({ sessions: 1, grants: 1 });
+        expect(await sessionGone(current)).to.equal(true);
+        expect(await grantGone(own)).to.equal(true);
+        expect(await store.revokeByAccountId(account)).to.deep.equal({ sessions: 0, grants: 1 });
+        expect(await grantGone(second)).to.equal(true);
+      });
+
+      it('forgets a destroyed session, and a session or grant re-saved for another account or without one', async () => {
+        const [account, other] = [id(), id()];
+        const destroyed = await sessionOf(account);
+        await store.destroyModel('Session', destroyed.sessionId);
+        const moved = await sessionOf(account);
+        await store.upsertModel('Session', moved.sessionId, { uid: moved.uid, accountId: other }, { expiresIn: 600, uid: moved.uid, accountId: other });
+        const signedOut = await sessionOf(account);
+        await store.upsertModel('Session', signedOut.sessionId, { uid: signedOut.uid }, { expiresIn: 600, uid: signedOut.uid });
+        const grant = await grantOf(account);
+        await store.upsertModel('Grant', grant.grantId, { accountId: other }, { expiresIn: 600, accountId: other });
+
+        expect(await store.revokeByAccountId(account)).to.deep.equal({ sessions: 0, grants: 0 });
+        expect(await sessionGone(signedOut)).to.equal(false);
+        expect(await store.revokeByAccountId(other)).to.deep.equal({ sessions: 1, grants: 1 });
+        expect(await sessionGone(moved)).to.equal(true);
+        expect(await grantGone(grant)).to.equal(true);
+      });
+
+      it('keeps what it ended ended: a save of the same id by a request that read it before does nothing', async () => {
+        const account = id();
+        const [current, ended] = [await sessionOf(account), await sessionOf(account, 1)];
+        const grant = await grantOf(account);
+        await store.revokeByAccountId(account, { exceptSessionUid: current.uid });
+        // As oidc-provider does at the end of a request that loaded them before the revocation.
+        await store.upsertModel('Session', ended.sessionId, { uid: ended.uid, accountId: account }, { expiresIn: 600, uid: ended.uid, accountId: account });
+        await store.upsertModel('Grant', grant.grantId, { accountId: account }, { expiresIn: 600, clientId: grant.clientId, accountId: account });
+        expect(await sessionGone(ended)).to.equal(true);
+        expect(await store.findModel('Grant', grant.grantId)).to.equal(undefined);
+        expect(await store.revokeByClientId(grant.clientId)).to.equal(0);
+
+        await store.upsertModel('Session', current.sessionId, { uid: current.uid, accountId: account, n: 2 }, { expiresIn: 600, uid: current.uid, accountId: account });
+        expect(await store.findModel('Session', current.sessionId)).to.include({ n: 2 }, 'the spared session is saved as ever');
+        expect(await store.revokeByAccountId(account)).to.deep.equal({ sessions: 1, grants: 0 });
+        // The mark lasts as long as the entry had to live (here 1 second), not for ever.
+        await backend.advance(1.3);
+        await store.upsertModel('Session', ended.sessionId, { uid: ended.uid, accountId: account }, { expiresIn: 600, uid: ended.uid, accountId: account });
+        expect(await store.findModel('Session', ended.sessionId)).not.to.equal(undefined);
+      });
+
+      it('keeps the account index alive as long as its longest-lived session or grant', async () => {
+        const [shortFirst, longFirst] = [id(), id()];
+        await sessionOf(shortFirst, 1);
+        const longSession = await sessionOf(shortFirst, 600);
+        const longGrant = await grantOf(longFirst, id(), 600);
+        await sessionOf(longFirst, 1);
+        await backend.advance(1.3);
+        expect(await store.revokeByAccountId(shortFirst)).to.deep.equal({ sessions: 1, grants: 0 });
+        expect(await store.revokeByAccountId(longFirst)).to.deep.equal({ sessions: 0, grants: 1 });
+        expect(await sessionGone(longSession)).to.equal(true);
+        expect(await grantGone(longGrant)).to.equal(true);
+      });
+
+      it('misses no session saved while a revocation runs: each is deleted then, or indexed for the next one', async () => {
+        const account = id();
+        const handles = [store, await backend.sibling(), await backend.sibling()];
+        const sessionIds = Array.from({ length: 30 }, () => id());
+        const saves = sessionIds.map((sessionId, i) =>
+          handles[i % handles.length]!.upsertModel('Session', sessionId, { accountId: account }, { expiresIn: 600, uid: sessionId, accountId: account }));
+        const [first] = await Promise.all([handles[1]!.revokeByAccountId(account), ...saves]);
+        const second = await store.revokeByAccountId(account);
+        expect(first.sessions + second.sessions).to.equal(sessionIds.length);
+        for (const sessionId of sessionIds) expect(await store.findModel('Session', sessionId)).to.equal(undefined);
       });
     });
 

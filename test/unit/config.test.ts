@@ -38,6 +38,7 @@ describe('loadConfig', function () {
     it('has short default lifetimes for privileged users', function () {
       expect(loadConfig({}).lifetimes).to.deep.equal({
         session: 8 * 3600,
+        sessionIdle: 30 * 60,
         interaction: 30 * 60,
         authorizationCode: 60,
         accessToken: 10 * 60,
@@ -104,6 +105,25 @@ describe('loadConfig', function () {
     it('refuses a refresh token that outlives its grant', function () {
       expect(problemsOf({ REFRESH_TOKEN_TTL: '2d', GRANT_TTL: '1d' })).to.deep.equal(['REFRESH_TOKEN_TTL: must not be longer than GRANT_TTL']);
       expect(problemsOf({ REFRESH_TOKEN_TTL: '1d', GRANT_TTL: '1d' })).to.deep.equal([]);
+    });
+
+    it('reads the session idle timeout, from 1 minute to 1 hour', function () {
+      expect(loadConfig({ SESSION_IDLE_TTL: '15m' }).lifetimes.sessionIdle).to.equal(900);
+      expect(loadConfig({ SESSION_IDLE_TTL: '60s', SESSION_TTL: '5m' }).lifetimes).to.include({ sessionIdle: 60, session: 300 });
+      expect(loadConfig({ SESSION_IDLE_TTL: '' }).lifetimes.sessionIdle).to.equal(1800);
+      expect(problemsOf({ SESSION_IDLE_TTL: '59s' })).to.deep.equal(['SESSION_IDLE_TTL: must be between 60s and 3600s, got 59s']);
+      expect(problemsOf({ SESSION_IDLE_TTL: '2h' })).to.deep.equal(['SESSION_IDLE_TTL: must be between 60s and 3600s, got 7200s']);
+      expect(problemsOf({ SESSION_IDLE_TTL: 'half an hour' })).to.deep.equal(['SESSION_IDLE_TTL: "half an hour" is not a duration; use e.g. 90s, 15m, 8h or 1d']);
+    });
+
+    it('refuses an idle timeout longer than the absolute session lifetime, and by default keeps within it', function () {
+      expect(problemsOf({ SESSION_IDLE_TTL: '1h', SESSION_TTL: '30m' })).to.deep.equal([
+        'SESSION_IDLE_TTL: must not be longer than SESSION_TTL (1800s), got 3600s; a session ends SESSION_TTL after the login however it is used',
+      ]);
+      expect(loadConfig({ SESSION_IDLE_TTL: '30m', SESSION_TTL: '30m' }).lifetimes).to.include({ sessionIdle: 1800, session: 1800 });
+      // Unset, it is 30 minutes, or SESSION_TTL when that is shorter: a short SESSION_TTL alone stays valid.
+      expect(loadConfig({ SESSION_TTL: '10m' }).lifetimes).to.include({ sessionIdle: 600, session: 600 });
+      expect(loadConfig({ SESSION_TTL: '1d' }).lifetimes).to.include({ sessionIdle: 1800, session: 86_400 });
     });
   });
 

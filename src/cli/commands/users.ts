@@ -2,6 +2,7 @@
 import { checkNewPassword, hashPassword } from '../../security/passwords.js';
 import type { Account, Role } from '../../storage/queries.js';
 import { defineCommand, defineCommandGroup, OK, userError, withStorage, type CliStorage, type CommandResult } from '../command.js';
+import { endAccountSessions, type EndAccountSessionsResult } from '../end-account-sessions.js';
 import { formatDate, formatTable, printJson, type Output } from '../output.js';
 import type { PasswordReading } from '../read-password.js';
 
@@ -23,7 +24,7 @@ Commands:
                              create an account; the password is asked twice (or read from stdin)
   list [--json]              list every account
   set-role USERNAME ROLE     make an account a user or a sysadmin
-  disable USERNAME           stop an account from signing in
+  disable USERNAME           stop an account from signing in and end its sessions
   enable USERNAME            let a disabled account sign in again
 
 Run twofold users <command> --help for details.`;
@@ -119,11 +120,38 @@ function setDisabled(command: 'disable' | 'enable', usage: string) {
     usage,
     positionals: { min: 1, max: 1, names: 'USERNAME' },
   }, async ({ positionals: [username] }, deps: UsersDeps) => {
-    const account = await withStorage(deps.openStorage, ({ queries }) => queries.accounts.setDisabled(username, command === 'disable'));
-    if (!account) return unknownUser(`users ${command}`, username);
-    deps.output.out(`${account.username} is ${account.disabled ? 'disabled' : 'enabled'}.`);
-    return OK;
+    return withStorage(deps.openStorage, async ({ config, queries }) => {
+      const account = await queries.accounts.setDisabled(username, command === 'disable');
+      if (!account) return unknownUser(`users ${command}`, username);
+      deps.output.out(`${account.username} is ${account.disabled ? 'disabled' : 'enabled'}.`);
+      // Why: the server refuses a disabled account at once, but its sessions and tokens must not come back if it is
+      // enabled again. Run again on a disabled account, this ends what an earlier run could not.
+      return account.disabled ? reportEndedSessions(deps.output, account.username, await endAccountSessions(config, account.id)) : OK;
+    });
   });
+}
+
+function reportEndedSessions(output: Output, username: string, result: EndAccountSessionsResult): CommandResult {
+  switch (result.status) {
+    case 'ENDED':
+      output.out(`${plural(result.sessions, 'session')} ended, ${plural(result.grants, 'grant')} revoked with their tokens.`);
+      return OK;
+    case 'NO_REDIS':
+      output.err(`twofold users disable: its sessions and tokens stop working at once, as the server refuses a disabled account, but they `
+        + 'are not deleted: REDIS_URL (or REDIS_SENTINELS or REDIS_CLUSTER_NODES) is not set. Run this command again with the server\'s '
+        + 'Redis settings and REDIS_PREFIX to end them.');
+      return OK;
+    case 'FAILED':
+      return {
+        status: 'FAILED',
+        message: `twofold users disable: ${username} is disabled, but its sessions could not be ended in Redis (${result.reason}). They `
+          + 'stop working at once all the same, as the server refuses a disabled account; run the command again to end them.',
+      };
+  }
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** Runs `twofold users <command> ...`. */
@@ -134,7 +162,9 @@ export const runUsersCommand = defineCommandGroup({
     add: addUser,
     list: listUsers,
     'set-role': setRole,
-    disable: setDisabled('disable', 'Usage: twofold users disable USERNAME\n\n  The account can no longer sign in; twofold users enable USERNAME undoes it.'),
+    disable: setDisabled('disable', 'Usage: twofold users disable USERNAME\n\n  The account can no longer sign in; twofold users enable USERNAME undoes it. With the server\'s Redis settings\n'
+      + '  (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, and REDIS_PREFIX), its sessions end and its grants are revoked\n'
+      + '  with their tokens; without them, they stop working because the server refuses the account, and are kept.'),
     enable: setDisabled('enable', 'Usage: twofold users enable USERNAME\n\n  A disabled account can sign in again.'),
   },
 });

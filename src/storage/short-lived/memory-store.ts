@@ -1,13 +1,17 @@
 // The short-lived store in process memory, for development without REDIS_URL: the Redis store's semantics, one process.
 import {
   joinConsumed, splitConsumed, toJson, toTtlSeconds,
-  type ConsumeResult, type ModelPayload, type ShortLivedStore, type UpsertModelOptions,
+  type AccountRevocation, type ConsumeResult, type ModelPayload, type RevokeAccountOptions, type ShortLivedStore,
+  type UpsertModelOptions,
 } from './short-lived-store.js';
 
 // Values are kept as JSON text, like in Redis: every read parses a fresh copy, so callers cannot mutate stored
 // state, and a value that survives here (a Date, a Map, undefined) is turned into what Redis would return.
 type Value =
-  | { kind: 'model'; id: string; payload: string; consumed?: number; grantKey?: string; uidKey?: string; userCodeKey?: string; clientKey?: string }
+  | {
+    kind: 'model'; id: string; payload: string; consumed?: number;
+    grantKey?: string; uidKey?: string; userCodeKey?: string; clientKey?: string; accountKey?: string;
+  }
   | { kind: 'set'; members: Set<string> }
   | { kind: 'string'; value: string };
 
@@ -25,6 +29,8 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
     model: (model: string, id: string) => `oidc:${model}:${id}`,
     grant: (grantId: string) => `oidc-grant:${grantId}`,
     client: (clientId: string) => `oidc-client:${clientId}`,
+    account: (accountId: string) => `oidc-account:${accountId}`,
+    ended: (model: string, id: string) => `oidc-ended:${model}:${id}`,
     uid: (model: string, uid: string) => `oidc-uid:${model}:${uid}`,
     userCode: (model: string, userCode: string) => `oidc-user-code:${model}:${userCode}`,
     generic: (key: string) => `kv:${key}`,
@@ -70,7 +76,7 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
   function clearIndexes(key: string): void {
     const old = readModel(key);
     if (!old) return;
-    for (const setKey of [old.grantKey, old.clientKey]) {
+    for (const setKey of [old.grantKey, old.clientKey, old.accountKey]) {
       const set = setKey === undefined ? undefined : read(setKey)?.value;
       if (setKey && set?.kind === 'set') {
         set.members.delete(key);
@@ -86,7 +92,7 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
     const slot = read(setKey);
     const members = slot?.value.kind === 'set' ? slot.value.members : new Set<string>();
     members.add(key);
-    // A grant or client index must outlive its longest-lived member, or a revocation would miss that member.
+    // A grant, client or account index must outlive its longest-lived member, or a revocation would miss that member.
     const expiresAt = ttl === undefined || (slot && slot.expiresAt === undefined)
       ? undefined
       : Math.max(slot?.expiresAt ?? 0, now() + ttl * 1000);
@@ -128,6 +134,7 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
       const { json, consumed } = splitConsumed(payload);
       const ttl = opts.expiresIn === undefined ? undefined : toTtlSeconds(opts.expiresIn);
       const key = keys.model(model, id);
+      if (opts.accountId && read(keys.ended(model, id))) return;
       clearIndexes(key);
       const entry: Value = { kind: 'model', id, payload: json };
       if (consumed !== undefined) entry.consumed = consumed;
@@ -138,6 +145,10 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
       if (opts.clientId) {
         entry.clientKey = keys.client(opts.clientId);
         addToSet(entry.clientKey, key, ttl);
+      }
+      if (opts.accountId) {
+        entry.accountKey = keys.account(opts.accountId);
+        addToSet(entry.accountKey, key, ttl);
       }
       if (opts.uid) {
         entry.uidKey = keys.uid(model, opts.uid);
@@ -188,6 +199,40 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
       }
       slots.delete(clientKey);
       return revoked;
+    },
+
+    async revokeByAccountId(accountId: string, options: RevokeAccountOptions = {}): Promise<AccountRevocation> {
+      // No await until the end, as for a client: nothing is saved for the account in between (one process).
+      const accountKey = keys.account(accountId);
+      const index = read(accountKey)?.value;
+      const keepUidKey = options.exceptSessionUid ? keys.uid('Session', options.exceptSessionUid) : undefined;
+      const keepGrants = new Set(options.keepGrantIds ?? []);
+      const result = { sessions: 0, grants: 0 };
+      if (index?.kind !== 'set') return result;
+      // The mark lives as long as the entry had to, so that a request that read it before cannot save it again after.
+      const end = (key: string, model: string, entryId: string) => {
+        const expiresAt = read(key)?.expiresAt ?? now() + 86_400_000;
+        slots.set(keys.ended(model, entryId), { value: { kind: 'string', value: '1' }, expiresAt });
+        clearIndexes(key);
+        slots.delete(key);
+      };
+      for (const key of [...index.members]) {
+        const entry = readModel(key);
+        if (entry?.accountKey !== accountKey) {
+          index.members.delete(key);
+        } else if (key.startsWith(keys.model('Session', ''))) {
+          if (keepUidKey !== undefined && entry.uidKey === keepUidKey) continue;
+          end(key, 'Session', entry.id);
+          result.sessions += 1;
+        } else if (key.startsWith(keys.model('Grant', ''))) {
+          if (keepGrants.has(entry.id)) continue;
+          revokeGrant(entry.id);
+          end(key, 'Grant', entry.id);
+          result.grants += 1;
+        }
+      }
+      if (index.members.size === 0) slots.delete(accountKey);
+      return result;
     },
 
     async setJson(key: string, value: unknown, ttlSeconds: number): Promise<void> {

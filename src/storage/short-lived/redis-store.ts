@@ -3,28 +3,31 @@ import { createHash } from 'node:crypto';
 import type { RedisClient } from './connect-redis.js';
 import {
   joinConsumed, splitConsumed, toJson, toTtlSeconds,
-  type ConsumeResult, type ModelPayload, type ShortLivedStore, type UpsertModelOptions,
+  type AccountRevocation, type ConsumeResult, type ModelPayload, type RevokeAccountOptions, type ShortLivedStore,
+  type UpsertModelOptions,
 } from './short-lived-store.js';
 
-// Each model entry is a hash { id, payload, consumed?, index:grant?, index:uid?, index:user-code?, index:client? }: keeping
+// Each model entry is a hash { id, payload, consumed?, index:grant?, index:uid?, index:user-code?, index:client?,
+// index:account? }: keeping
 // `consumed` in its own field lets consume be one HSETNX instead of a JSON rewrite, and keeping the index
 // key names lets destroy and upsert remove stale indexes atomically. Scripts below follow the index names
-// they read from the data, and revoking a client builds grant keys from their ids: keys a script does not
+// they read from the data, and revoking a client or an account builds grant keys from their ids: keys a script does not
 // declare. Redis Cluster allows that only within the slot of the declared keys, so with Cluster the prefix
 // carries a hash tag (`{twofold}:`, see config.ts) and every key of this store lives in that one slot.
 
 const CLEAR_INDEXES = `
 local function clearIndexes(key)
-  local old = redis.call('HMGET', key, 'id', 'index:grant', 'index:uid', 'index:user-code', 'index:client')
+  local old = redis.call('HMGET', key, 'id', 'index:grant', 'index:uid', 'index:user-code', 'index:client', 'index:account')
   if old[2] then redis.call('SREM', old[2], key) end
   if old[5] then redis.call('SREM', old[5], key) end
+  if old[6] then redis.call('SREM', old[6], key) end
   for i = 3, 4 do
     if old[i] and redis.call('GET', old[i]) == old[1] then redis.call('DEL', old[i]) end
   end
 end
 `;
 
-// A grant or client index must outlive its longest-lived member, or a revocation would miss that member.
+// A grant, client or account index must outlive its longest-lived member, or a revocation would miss that member.
 const ADD_TO_SET = `
 local function addToSet(setKey, member, ttl)
   local existed = redis.call('EXISTS', setKey)
@@ -39,11 +42,15 @@ end
 `;
 
 // KEYS: entry, then the index keys it has. ARGV: id, payload, ttl (0: none), consumed ('' : no), then the field of
-// each index key in turn (index:grant, index:client: sets of entries; index:uid, index:user-code: the entry's id).
+// each index key in turn (index:grant, index:client, index:account: sets of entries; index:uid, index:user-code: the
+// entry's id; ended: the mark revokeByAccountId leaves, which makes the upsert do nothing and return 0).
 // Only keys that exist are passed: an empty key name would hash to its own Cluster slot.
 const UPSERT = CLEAR_INDEXES + ADD_TO_SET + `
 local key = KEYS[1]
 local id, ttl, consumed = ARGV[1], tonumber(ARGV[3]), ARGV[4]
+for i = 2, #KEYS do
+  if ARGV[i + 3] == 'ended' and redis.call('EXISTS', KEYS[i]) == 1 then return 0 end
+end
 clearIndexes(key)
 redis.call('DEL', key)
 redis.call('HSET', key, 'id', id, 'payload', ARGV[2])
@@ -51,13 +58,15 @@ if consumed ~= '' then redis.call('HSET', key, 'consumed', consumed) end
 if ttl > 0 then redis.call('EXPIRE', key, ttl) end
 for i = 2, #KEYS do
   local indexKey, field = KEYS[i], ARGV[i + 3]
-  redis.call('HSET', key, field, indexKey)
-  if field == 'index:grant' or field == 'index:client' then
-    addToSet(indexKey, key, ttl)
-  elseif ttl > 0 then
-    redis.call('SET', indexKey, id, 'EX', ttl)
-  else
-    redis.call('SET', indexKey, id)
+  if field ~= 'ended' then
+    redis.call('HSET', key, field, indexKey)
+    if field == 'index:grant' or field == 'index:client' or field == 'index:account' then
+      addToSet(indexKey, key, ttl)
+    elseif ttl > 0 then
+      redis.call('SET', indexKey, id, 'EX', ttl)
+    else
+      redis.call('SET', indexKey, id)
+    end
   end
 end
 return 1
@@ -111,6 +120,40 @@ redis.call('DEL', KEYS[1])
 return revoked
 `;
 
+// KEYS: account index. ARGV: the key prefix of Session entries and Grant entries, of grant indexes, and of the marks
+// left for ended Session and Grant entries; the uid index key of the session to keep ('' for none); then the ids of
+// the grants to keep. Returns { sessions, grants }. Members whose entry is gone or belongs to another account now are
+// dropped from the index; spared ones stay in it. Each ended entry leaves a mark for as long as it had to live, so
+// that a request that read it before cannot save it again after (UPSERT refuses an entry with a mark).
+const REVOKE_ACCOUNT = REVOKE_GRANT_FUNCTION + `
+local sessionPrefix, grantPrefix, grantIndexPrefix, endedSessionPrefix, endedGrantPrefix, keepUid = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local keepGrants = {}
+for i = 7, #ARGV do keepGrants[ARGV[i]] = true end
+local function endEntry(key, endedKey)
+  local left = redis.call('PTTL', key)
+  redis.call('SET', endedKey, '1', 'PX', left > 0 and left or 86400000)
+  clearIndexes(key)
+  return redis.call('DEL', key)
+end
+local sessions, grants = 0, 0
+for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local entry = redis.call('HMGET', key, 'id', 'index:account', 'index:uid')
+  if entry[2] ~= KEYS[1] then
+    redis.call('SREM', KEYS[1], key)
+  elseif string.sub(key, 1, #sessionPrefix) == sessionPrefix then
+    if keepUid == '' or entry[3] ~= keepUid then
+      sessions = sessions + endEntry(key, endedSessionPrefix .. entry[1])
+    end
+  elseif string.sub(key, 1, #grantPrefix) == grantPrefix then
+    if not keepGrants[entry[1]] then
+      revokeGrant(grantIndexPrefix .. entry[1])
+      grants = grants + endEntry(key, endedGrantPrefix .. entry[1])
+    end
+  end
+end
+return { sessions, grants }
+`;
+
 // KEYS: counter. ARGV: ttl. The TTL is set on creation (or if it was somehow lost), never extended.
 const INCREMENT = `
 local count = redis.call('INCR', KEYS[1])
@@ -126,7 +169,7 @@ function lua(source: string): LuaScript {
 
 const SCRIPTS = {
   upsert: lua(UPSERT), consume: lua(CONSUME), destroy: lua(DESTROY), revokeGrant: lua(REVOKE_GRANT), revokeClient: lua(REVOKE_CLIENT),
-  increment: lua(INCREMENT),
+  revokeAccount: lua(REVOKE_ACCOUNT), increment: lua(INCREMENT),
 };
 
 async function runScript(redis: RedisClient, script: LuaScript, keys: string[], args: (string | number)[]): Promise<unknown> {
@@ -152,6 +195,8 @@ export function createRedisStore(redis: RedisClient, options: { prefix: string }
     model: (model: string, id: string) => `${prefix}oidc:${model}:${id}`,
     grant: (grantId: string) => `${prefix}oidc-grant:${grantId}`,
     client: (clientId: string) => `${prefix}oidc-client:${clientId}`,
+    account: (accountId: string) => `${prefix}oidc-account:${accountId}`,
+    ended: (model: string, id: string) => `${prefix}oidc-ended:${model}:${id}`,
     uid: (model: string, uid: string) => `${prefix}oidc-uid:${model}:${uid}`,
     userCode: (model: string, userCode: string) => `${prefix}oidc-user-code:${model}:${userCode}`,
     generic: (key: string) => `${prefix}kv:${key}`,
@@ -181,6 +226,7 @@ export function createRedisStore(redis: RedisClient, options: { prefix: string }
       if (opts.uid) indexes.push(['index:uid', keys.uid(model, opts.uid)]);
       if (opts.userCode) indexes.push(['index:user-code', keys.userCode(model, opts.userCode)]);
       if (opts.clientId) indexes.push(['index:client', keys.client(opts.clientId)]);
+      if (opts.accountId) indexes.push(['index:account', keys.account(opts.accountId)], ['ended', keys.ended(model, id)]);
       await runScript(redis, SCRIPTS.upsert, [keys.model(model, id), ...indexes.map(([, key]) => key)], [id, json, ttl, consumed ?? '', ...indexes.map(([field]) => field)]);
     },
 
@@ -208,6 +254,17 @@ export function createRedisStore(redis: RedisClient, options: { prefix: string }
       // One script for every grant of the client: a grant saved meanwhile is either revoked here or saved after
       // it, when the caller has already removed the client (so no new grant can start for it).
       return Number(await runScript(redis, SCRIPTS.revokeClient, [keys.client(clientId)], [keys.grant('')]));
+    },
+
+    async revokeByAccountId(accountId: string, options: RevokeAccountOptions = {}): Promise<AccountRevocation> {
+      // One script for all of the account's sessions and grants, so none is missed between reading the index and
+      // deleting. A token saved for one of the grants meanwhile is revoked with it, or saved after it and then
+      // refused: oidc-provider honours a token only while its grant exists.
+      const keepUid = options.exceptSessionUid ? keys.uid('Session', options.exceptSessionUid) : '';
+      const result = await runScript(redis, SCRIPTS.revokeAccount, [keys.account(accountId)],
+        [keys.model('Session', ''), keys.model('Grant', ''), keys.grant(''), keys.ended('Session', ''), keys.ended('Grant', ''), keepUid, ...(options.keepGrantIds ?? [])]);
+      const [sessions, grants] = result as [number, number];
+      return { sessions: Number(sessions), grants: Number(grants) };
     },
 
     async setJson(key: string, value: unknown, ttlSeconds: number): Promise<void> {

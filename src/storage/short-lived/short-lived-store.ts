@@ -13,12 +13,34 @@ export interface ModelIndexes {
   userCode?: string | undefined;
   /** The client a grant entry belongs to: revokeByClientId(clientId) revokes it (the entry id is the grant id). */
   clientId?: string | undefined;
+  /**
+   * The account a Session or Grant entry belongs to: revokeByAccountId(accountId) deletes it (a Grant entry is revoked
+   * as a grant, with every entry recorded for its id). Only Session and Grant entries are given one. An entry that
+   * revokeByAccountId ended is not saved again under its id with an accountId: the upsert does nothing.
+   */
+  accountId?: string | undefined;
 }
 
 /** Options of upsertModel: the indexes plus the lifetime. */
 export interface UpsertModelOptions extends ModelIndexes {
   /** Seconds until the entry (and its indexes) expire; undefined means it never expires. */
   expiresIn?: number | undefined;
+}
+
+/** What revokeByAccountId spares: the session making the change, and the grants it keeps using. */
+export interface RevokeAccountOptions {
+  /** The uid of a Session entry to keep (the one it was upserted with). */
+  exceptSessionUid?: string | undefined;
+  /** Ids of Grant entries to keep, with their tokens. */
+  keepGrantIds?: readonly string[] | undefined;
+}
+
+/** What revokeByAccountId removed. */
+export interface AccountRevocation {
+  /** Session entries deleted. */
+  sessions: number;
+  /** Grant entries revoked, each with every entry recorded for it. */
+  grants: number;
 }
 
 /** What consumeModel did: only one caller ever gets 'consumed' for an entry. */
@@ -48,6 +70,13 @@ export interface ShortLivedStore {
    * every entry recorded for its id; then drops the client index. Returns how many grants.
    */
   revokeByClientId(clientId: string): Promise<number>;
+  /**
+   * Atomically deletes every Session entry upserted with this accountId and revokes every Grant entry upserted with it
+   * (the entry and, as revokeByGrantId, every entry recorded for its id), except those `options` names. The index
+   * keeps what was spared. Each ended entry stays ended for the rest of its lifetime: a request that read it before
+   * cannot bring it back by saving it. Returns how many sessions and grants.
+   */
+  revokeByAccountId(accountId: string, options?: RevokeAccountOptions): Promise<AccountRevocation>;
 
   /** Stores a JSON-serialisable value for ttlSeconds, replacing any previous value. */
   setJson(key: string, value: unknown, ttlSeconds: number): Promise<void>;
