@@ -112,6 +112,19 @@ describe('storage outages', function () {
       const userinfo = await promptly('userinfo', () => fetch(`${suite.app.issuer}/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } }));
       expect(userinfo.status).to.equal(503);
       expect(await userinfo.json()).to.include({ error: 'temporarily_unavailable' });
+
+      // An HTTP library's default Accept: */* on an API endpoint gets JSON too, not the page meant for people.
+      for (const path of ['/token', '/reg']) {
+        const refused = await promptly(path, () => fetch(`${suite.app.issuer}${path}`, {
+          method: 'POST',
+          headers: { accept: '*/*', 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${suite.client.clientId}:${suite.client.clientSecret}`).toString('base64')}` },
+          // Looking the refresh token up needs Redis; /reg counts the request in Redis before anything else.
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) }).toString(),
+        }));
+        expect(refused.status, path).to.equal(503);
+        expect(refused.headers.get('content-type'), path).to.match(/^application\/json/);
+        expect(await refused.json(), path).to.include({ error: 'temporarily_unavailable' });
+      }
     });
 
     it('reports redis unavailable on /readyz while /healthz stays 200', async function () {
