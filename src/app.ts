@@ -9,6 +9,7 @@ import type { ShortLivedStore } from './storage/short-lived/short-lived-store.js
 import type { RedisClient } from './storage/short-lived/connect-redis.js';
 import type { ClientChanges } from './storage/short-lived/client-changes.js';
 import { createProvider } from './oidc/create-provider.js';
+import { createAccountCache } from './oidc/account-cache.js';
 import type { ProviderKeys } from './oidc/signing-keys.js';
 import { createInteractionRouter } from './interactions/router.js';
 import { CODE_LIMITS, createAttemptLimit, EMAIL_SEND_LIMITS, PASSWORD_LIMITS, REGISTRATION_LIMITS } from './security/attempt-limits.js';
@@ -52,7 +53,8 @@ type RenderingContext = { render(view: string, locals?: object): Promise<void> }
 
 /** Builds the whole HTTP application; the returned Provider is a Koa app (use .callback() or .listen()). */
 export function createApp(deps: AppDeps): Provider {
-  const provider = createProvider(deps);
+  const accountCache = createAccountCache(deps.queries, deps.clientChanges);
+  const provider = createProvider({ ...deps, accountCache });
   const secureCookies = new URL(deps.config.issuer).protocol === 'https:';
   const limitStore = { redis: deps.redis, prefix: deps.config.redisPrefix };
 
@@ -73,6 +75,7 @@ export function createApp(deps: AppDeps): Provider {
     manage: createAttemptLimit(REGISTRATION_LIMITS.manage, limitStore),
   }, deps.logger));
   const services: InteractionDeps = {
+    accounts: accountCache,
     provider,
     logger: deps.logger,
     config: deps.config,

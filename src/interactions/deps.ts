@@ -6,6 +6,7 @@ import type { AttemptLimit } from '../security/attempt-limits.js';
 import type { AuditLog } from '../security/audit.js';
 import type { Clock } from '../security/totp.js';
 import type { Queries } from '../storage/queries.js';
+import type { AccountCache } from '../oidc/account-cache.js';
 import type { LoginStateStore } from './login-state.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { OneTimeCodes } from '../security/one-time-code.js';
@@ -18,6 +19,8 @@ export interface InteractionDeps {
   /** The issuer URL, for links in emails. */
   issuer: string;
   queries: Queries;
+  /** The account cache that ID tokens and userinfo read (cleared on every change, on every node). */
+  accounts: Pick<AccountCache, 'find'>;
   limits: {
     password: { account: AttemptLimit; ip: AttemptLimit };
     /** Wrong second-factor codes (app or email) per account, across logins. */

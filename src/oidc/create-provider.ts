@@ -15,7 +15,7 @@ import { attachClientCache, createClientCache, shareClientCache } from './client
 import { createClientWriter } from './write-client.js';
 import { handleRegistrationEvents } from './registration.js';
 import { createFindAccount } from './find-account.js';
-import { createAccountCache } from './account-cache.js';
+import type { AccountCache } from './account-cache.js';
 import type { ProviderKeys } from './signing-keys.js';
 
 export interface ProviderDeps {
@@ -26,6 +26,8 @@ export interface ProviderDeps {
   keys: ProviderKeys;
   /** Client changes shared with the other nodes (through Redis); undefined for a single process. */
   clientChanges: ClientChanges | undefined;
+  /** Every token, refresh and userinfo request reads the account: through a cache that changes clear. */
+  accountCache: AccountCache;
 }
 
 /** Creates the Provider (a Koa application) for Twofold. */
@@ -39,8 +41,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Clients live in Postgres; oidc-provider looks one up on nearly every request, so through a short cache,
   // which a change on any node clears on every node.
   const clientCache = shareClientCache(createClientCache(createClientFinder(deps.queries)), deps.clientChanges);
-  // Every token, refresh and userinfo request reads the account: through a cache that changes clear.
-  const accountCache = createAccountCache(deps.queries, deps.clientChanges);
   const configuration = buildConfiguration({
     config: deps.config,
     keys: deps.keys,
@@ -48,8 +48,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientFinder: clientCache.find,
       clientWriter: createClientWriter({ queries: deps.queries, store: deps.shortLived, cache: clientCache }),
     }),
-    findAccount: createFindAccount(accountCache),
-    policy: { hasTotp: async (accountId) => (await accountCache.find(accountId))?.hasTotp ?? false },
+    findAccount: createFindAccount(deps.accountCache),
+    policy: { hasTotp: async (accountId) => (await deps.accountCache.find(accountId))?.hasTotp ?? false },
     async renderError(ctx, out, error) {
       if (isStoreUnavailable(error)) {
         markStoreUnavailable(ctx);

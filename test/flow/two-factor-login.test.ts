@@ -160,4 +160,19 @@ describe('logging in with two-factor authentication', function () {
     expect(claims.acr).to.equal('urn:twofold:loa:3');
     expect(claims.sub).to.equal(user.id);
   });
+
+  it('gives no session to a login whose account was disabled between the password and the code', async function () {
+    const { account, secret } = await sysadminWithApp('dimitri');
+    suite.clock.nextStep();
+    const { browser, page } = await toCodePage('dimitri');
+    await suite.app.queries.accounts.changeDisabled(account.id, true);
+
+    const refused = await browser.submit(page, '/totp', { code: codeFor(secret, suite.clock) }, isCallback(suite.rp));
+    expect(refused.stoppedAt, 'no code reaches the client').to.equal(undefined);
+    expect(refused.status).to.equal(400);
+    // Enabling the account again revives nothing: the browser has no session.
+    await suite.app.queries.accounts.changeDisabled(account.id, false);
+    const silent = await openLogin(browser, suite.rp, await startAuthorization(suite.rp, { prompt: 'none' }));
+    expect(new URL(silent.stoppedAt!).searchParams.get('error')).to.equal('login_required');
+  });
 });
