@@ -4,7 +4,7 @@ import * as oidc from 'openid-client';
 import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
 import { Browser } from '../helpers/browser.js';
 import { codeFor, connectAuthenticator, TestClock } from '../helpers/phone.js';
-import { Rotation } from '../helpers/nodes.js';
+import { Rotation, signInWithCodeAndRefresh } from '../helpers/nodes.js';
 import { discoverClient, exchangeCode, isCallback, logOut, startSignIn, submitPassword, openLogin, startAuthorization, type RelyingParty } from '../helpers/relying-party.js';
 import { clientCacheOf } from '../../src/oidc/client-cache.js';
 import { updateClient } from '../../src/clients/update-client.js';
@@ -53,18 +53,7 @@ describe('many nodes, one provider', function () {
     rotation.attach(rp.config);
     const browser = rotation.browser();
 
-    const { start, page } = await startSignIn(rp, 'ada', PASSWORD, { scope: 'openid profile offline_access', prompt: 'consent' }, browser);
-    expect(page.html, page.html.slice(0, 800)).to.contain('autocomplete="one-time-code"');
-    const done = await browser.submit(page, '/totp', { code: codeFor(secret, clock) }, isCallback(rp));
-    expect(done.stoppedAt, done.html.slice(0, 800)).to.be.a('string');
-    const tokens = await exchangeCode(rp, done.stoppedAt!, start);
-    expect(tokens.claims()?.sub).to.equal(account.id);
-    expect(tokens.claims()?.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
-
-    const rotated = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
-    expect(rotated.refresh_token).to.be.a('string').and.not.equal(tokens.refresh_token);
-    const replay = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!).then(() => 'accepted', (err: { error?: string }) => err.error);
-    expect(replay, 'the old refresh token, on the other node').to.equal('invalid_grant');
+    await signInWithCodeAndRefresh(rp, browser, { username: 'ada', password: PASSWORD, accountId: account.id, code: () => codeFor(secret, clock) });
 
     const fresh = (await signInAgain(browser, secret)).tokens;
     const userinfo = await oidc.fetchUserInfo(rp.config, fresh.access_token, account.id);

@@ -3,11 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import * as oidc from 'openid-client';
 import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
-import { Rotation } from '../helpers/nodes.js';
+import { Rotation, signInWithCodeAndRefresh } from '../helpers/nodes.js';
 import { connectAuthenticator } from '../helpers/phone.js';
-import { discoverClient, exchangeCode, isCallback, logOut, startAuthorization, startSignIn } from '../helpers/relying-party.js';
+import { discoverClient, logOut, startAuthorization } from '../helpers/relying-party.js';
 import { freePort, ServerProcess } from '../helpers/server-process.js';
 import { createTotpSecret, totpCodeAt } from '../../src/security/totp.js';
 
@@ -62,18 +61,7 @@ describe('two server processes, one provider', function () {
     rotation.attach(rp.config);
     const browser = rotation.browser();
 
-    const { start, page } = await startSignIn(rp, 'nadia', PASSWORD, { scope: 'openid profile offline_access', prompt: 'consent' }, browser);
-    expect(page.html, page.html.slice(0, 800)).to.contain('autocomplete="one-time-code"');
-    const done = await browser.submit(page, '/totp', { code: totpCodeAt(secret, Date.now()) }, isCallback(rp));
-    expect(done.stoppedAt, done.html.slice(0, 800)).to.be.a('string');
-    const tokens = await exchangeCode(rp, done.stoppedAt!, start);
-    expect(tokens.claims()?.sub).to.equal(account.id);
-    expect(tokens.claims()?.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
-
-    const rotated = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
-    expect(rotated.refresh_token).to.be.a('string').and.not.equal(tokens.refresh_token);
-    const replay = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!).then(() => 'accepted', (err: { error?: string }) => err.error);
-    expect(replay, 'the rotated refresh token, on the other process').to.equal('invalid_grant');
+    const tokens = await signInWithCodeAndRefresh(rp, browser, { username: 'nadia', password: PASSWORD, accountId: account.id, code: () => totpCodeAt(secret, Date.now()) });
 
     const { confirm, done: loggedOut } = await logOut(browser, rp, { idToken: tokens.id_token!, postLogoutRedirectUri: client.postLogoutRedirectUri, state: 'bye' });
     expect(confirm.html).to.contain('Log out of Twofold?');

@@ -1,7 +1,9 @@
 // Several Twofold nodes behind one issuer for flow tests: a Browser and a fetch that send each request to the next node.
+import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { Browser } from './browser.js';
 import type { TestApp } from './app.js';
+import { exchangeCode, isCallback, startSignIn, type RelyingParty } from './relying-party.js';
 
 /** Sends request after request to the nodes in turn (round robin), like a load balancer; counts what each got. */
 export class Rotation {
@@ -41,4 +43,24 @@ export class Rotation {
   attach(config: oidc.Configuration): void {
     config[oidc.customFetch] = (url, options) => fetch(this.route(url), options);
   }
+}
+
+/**
+ * The journey the multi-node tests alternate between nodes: password, app code (amr pwd otp mfa), token exchange,
+ * then a refresh whose rotated token is refused when replayed. Returns the first token response.
+ */
+export async function signInWithCodeAndRefresh(rp: RelyingParty, browser: Browser, login: { username: string; password: string; accountId: string; code: () => string }) {
+  const { start, page } = await startSignIn(rp, login.username, login.password, { scope: 'openid profile offline_access', prompt: 'consent' }, browser);
+  expect(page.html, page.html.slice(0, 800)).to.contain('autocomplete="one-time-code"');
+  const done = await browser.submit(page, '/totp', { code: login.code() }, isCallback(rp));
+  expect(done.stoppedAt, done.html.slice(0, 800)).to.be.a('string');
+  const tokens = await exchangeCode(rp, done.stoppedAt!, start);
+  expect(tokens.claims()?.sub).to.equal(login.accountId);
+  expect(tokens.claims()?.amr).to.deep.equal(['pwd', 'otp', 'mfa']);
+
+  const rotated = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
+  expect(rotated.refresh_token).to.be.a('string').and.not.equal(tokens.refresh_token);
+  const replay = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!).then(() => 'accepted', (err: { error?: string }) => err.error);
+  expect(replay, 'the rotated refresh token, replayed (on another node)').to.equal('invalid_grant');
+  return tokens;
 }
