@@ -1,9 +1,11 @@
 // Reads the environment once, validates every key, and returns one frozen Config.
 import path from 'node:path';
 import { z } from 'zod';
-import { hashTagged, parseRedisAddresses, redisCombinationProblems, type RedisConnection } from './config-redis.js';
+import { hashTagged, redisCombinationProblems, type RedisConnection } from './config-redis.js';
+import { boolean, duration, integer, optionalDuration, optionalText, redisAddresses, redisUrl, url } from './config-fields.js';
 
 export type { RedisAddress, RedisConnection } from './config-redis.js';
+export { parseDuration } from './config-fields.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -59,107 +61,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-
-/** Parses "90", "90s", "15m", "8h" or "1d" into seconds. */
-export function parseDuration(value: string): number | undefined {
-  const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
-  if (!match) return undefined;
-  const seconds = Number(match[1]) * (DURATION_UNITS[match[2] || 's'] ?? 1);
-  return Number.isSafeInteger(seconds) && seconds > 0 ? seconds : undefined;
-}
-
-function toSeconds(value: string, ctx: z.RefinementCtx, min: number, max: number): number {
-  const seconds = parseDuration(value);
-  if (seconds === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a duration; use e.g. 90s, 15m, 8h or 1d` });
-    return z.NEVER;
-  }
-  if (seconds < min || seconds > max) {
-    ctx.addIssue({ code: 'custom', message: `must be between ${min}s and ${max}s, got ${seconds}s` });
-    return z.NEVER;
-  }
-  return seconds;
-}
-
-const duration = (fallback: string, min: number, max: number) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((value, ctx) => toSeconds(value, ctx, min, max));
-
-// Unset (or empty) stays undefined, for a default that depends on another value.
-const optionalDuration = (min: number, max: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => (value === undefined || value.trim() === '' ? undefined : toSeconds(value, ctx, min, max)));
-
-const url = (protocols: string[], what: string) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === '') return undefined;
-      try {
-        const parsed = new URL(value);
-        if (!protocols.includes(parsed.protocol)) throw new Error();
-        return value;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `must be a ${what} URL (${protocols.join(' or ')}//...)` });
-        return z.NEVER;
-      }
-    });
-
-const integer = (fallback: number, min: number, max: number) =>
-  z
-    .string()
-    .default(String(fallback))
-    .transform((value, ctx) => {
-      const number = Number(value);
-      if (!/^\d+$/.test(value.trim()) || number < min || number > max) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}, got "${value}"` });
-        return z.NEVER;
-      }
-      return number;
-    });
-
-// A Redis URL whose path, if any, is a database number (redis://host:6379/2).
-const redisUrl = url(['redis:', 'rediss:'], 'redis').superRefine((value, ctx) => {
-  if (value !== undefined && !/^\/?\d*$/.test(new URL(value).pathname)) {
-    ctx.addIssue({ code: 'custom', message: 'the path must be a database number, e.g. redis://redis.internal:6379/0' });
-  }
-});
-
-const redisAddresses = (defaultPort: number) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value.trim() === '') return undefined;
-      const parsed = parseRedisAddresses(value, defaultPort);
-      if (typeof parsed === 'string') {
-        ctx.addIssue({ code: 'custom', message: parsed });
-        return z.NEVER;
-      }
-      return parsed;
-    });
-
-const optionalText = () => z.string().optional().transform((value) => (value?.trim() ? value : undefined));
-
-const boolean = (fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined || value === '') return fallback;
-      const v = value.toLowerCase();
-      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
-      if (['0', 'false', 'no', 'off'].includes(v)) return false;
-      ctx.addIssue({ code: 'custom', message: `must be true or false, got "${value}"` });
-      return z.NEVER;
-    });
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
