@@ -6,7 +6,7 @@ import type { Config } from '../config.js';
 import { buildConfiguration } from '../oidc/configuration.js';
 import { createClientFinder } from '../oidc/find-client.js';
 import { loadProviderKeys } from '../oidc/signing-keys.js';
-import { createAuditLog } from '../security/audit.js';
+import { CLI_ORIGIN, createAuditLog } from '../security/audit.js';
 import { createOidcAdapter } from '../storage/oidc-adapter.js';
 import type { Queries } from '../storage/queries.js';
 import { connectRedis } from '../storage/short-lived/connect-redis.js';
@@ -41,7 +41,7 @@ export async function issueInitialAccessTokenFromCli(deps: { config: Config; que
     );
     const issued = await issueInitialAccessToken(provider, expiry);
     const audit = createAuditLog(deps.queries, pino({ level: 'silent' }));
-    await audit.record('initial_access_token.issued', { ip: 'cli', userAgent: 'twofold CLI', clientId: undefined }, null, {
+    await audit.record('initial_access_token.issued', CLI_ORIGIN, null, {
       reference: issued.reference, expiresAt: issued.expiresAt.toISOString(), via: 'cli',
     });
     return issued;

@@ -65,6 +65,9 @@ export interface AuditLog {
   recordAll(entries: readonly AuditEntry[]): Promise<void>;
 }
 
+/** The origin of what an operator does with the twofold CLI: no address, the CLI as the program. */
+export const CLI_ORIGIN: RequestOrigin = Object.freeze({ ip: 'cli', userAgent: 'twofold CLI', clientId: undefined });
+
 /** Reads the request's origin for the audit log. */
 export function requestOrigin(ctx: Context, clientId?: unknown): RequestOrigin {
   return { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: typeof clientId === 'string' ? clientId : undefined };

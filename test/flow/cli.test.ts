@@ -127,6 +127,14 @@ describe('twofold CLI', function () {
       expect((await cli(['users', 'enable', 'frank'])).stdout).to.equal('Frank is enabled.\n');
       expect((await accountRow('frank')).disabled).to.equal(false);
 
+      // Each change is in the audit log, with the CLI as its source.
+      const events = await db.knex('audit_events').where({ account_id: (await accountRow('frank')).id }).orderBy('id').select('event', 'ip', 'user_agent', 'details');
+      expect(events.map((e: { event: string }) => e.event)).to.deep.equal(['account.created', 'account.role_changed', 'account.disabled', 'account.enabled']);
+      expect(events[1]).to.deep.include({ ip: 'cli', user_agent: 'twofold CLI', details: { from: 'user', to: 'sysadmin' } });
+      expect(events[2].details).to.deep.equal({ sessionsKept: 'no Redis settings' });
+      expect((await cli(['users', 'set-role', 'frank', 'sysadmin'])).code, 'no change, no event').to.equal(0);
+      expect(await db.knex('audit_events').where({ event: 'account.role_changed' }).count({ n: '*' })).to.deep.equal([{ n: '1' }]);
+
       expectRefused(await cli(['users', 'set-role', 'frank', 'admin']), 2, /role must be user or sysadmin, not "admin"/);
       expectRefused(await cli(['users', 'set-role', 'nobody', 'user']), 2, /no user named "nobody"/);
       expectRefused(await cli(['users', 'disable', 'nobody']), 2, /no user named "nobody"/);

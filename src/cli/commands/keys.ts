@@ -2,7 +2,7 @@
 import { parseDuration, type Config } from '../../config.js';
 import { KEY_REFRESH_SECONDS, MIN_ACTIVATION_SECONDS, publicationAfterRetirement, scheduleAt, type KeyState } from '../../oidc/key-schedule.js';
 import { rotateSigningKeys } from '../../oidc/rotate-signing-keys.js';
-import { createAuditLog } from '../../security/audit.js';
+import { CLI_ORIGIN, createAuditLog } from '../../security/audit.js';
 import type { Logger } from '../../logger.js';
 import { defineCommand, defineCommandGroup, OK, userError, withStorage, type CliStorage } from '../command.js';
 import { formatDate, formatTable, printJson, type Output } from '../output.js';
@@ -55,7 +55,7 @@ const rotateKeys = defineCommand({
   }
   const config = deps.loadConfig();
   const result = await withStorage(deps.openStorage, ({ queries }) => rotateSigningKeys(
-    { queries, audit: createAuditLog(queries, deps.getLogger()), origin: { ip: 'cli', userAgent: 'twofold CLI', clientId: undefined } },
+    { queries, audit: createAuditLog(queries, deps.getLogger()), origin: CLI_ORIGIN },
     { activateIn, idTokenTtl: config.lifetimes.idToken },
   ));
   if (result.status === 'PENDING') {

@@ -1,4 +1,6 @@
 // `twofold users ...`: add, list, change the role of, disable and enable accounts.
+import type { Logger } from '../../logger.js';
+import { CLI_ORIGIN, createAuditLog } from '../../security/audit.js';
 import { checkNewPassword, hashPassword } from '../../security/passwords.js';
 import type { Account, Role } from '../../storage/queries.js';
 import { defineCommand, defineCommandGroup, OK, userError, withStorage, type CliStorage, type CommandResult } from '../command.js';
@@ -8,6 +10,7 @@ import type { PasswordReading } from '../read-password.js';
 
 export interface UsersDeps {
   output: Output;
+  getLogger(): Logger;
   openStorage(): Promise<CliStorage>;
   readPassword(options: { fromStdin: boolean }): Promise<PasswordReading>;
 }
@@ -78,6 +81,7 @@ const addUser = defineCommand({
     const result = await queries.accounts.create({ username, name, email, role, passwordHash: await hashPassword(password) });
     if (result.status === 'USERNAME_TAKEN') return taken(username);
     const { account } = result;
+    await createAuditLog(queries, deps.getLogger()).record('account.created', CLI_ORIGIN, account.id, { username: account.username, role });
     if (values.json) printJson(deps.output, toJson(account));
     else deps.output.out(`Created ${account.role} ${account.username} (id ${account.id}).`);
     return OK;
@@ -107,7 +111,14 @@ const setRole = defineCommand({
   positionals: { min: 2, max: 2, names: 'USERNAME ROLE' },
 }, async ({ positionals: [username, role] }, deps: UsersDeps) => {
   if (!isRole(role)) return userError(`twofold users set-role: the role must be user or sysadmin, not "${role}"`, 'users set-role');
-  const account = await withStorage(deps.openStorage, ({ queries }) => queries.accounts.setRole(username, role));
+  const account = await withStorage(deps.openStorage, async ({ queries }) => {
+    const before = await queries.accounts.findByUsername(username);
+    const changed = before && before.role !== role ? await queries.accounts.setRole(username, role) : before;
+    if (before && changed && before.role !== changed.role) {
+      await createAuditLog(queries, deps.getLogger()).record('account.role_changed', CLI_ORIGIN, changed.id, { from: before.role, to: changed.role });
+    }
+    return changed;
+  });
   if (!account) return unknownUser('users set-role', username);
   deps.output.out(`${account.username} is now ${account.role}.`);
   return OK;
@@ -124,9 +135,18 @@ function setDisabled(command: 'disable' | 'enable', usage: string) {
       const account = await queries.accounts.setDisabled(username, command === 'disable');
       if (!account) return unknownUser(`users ${command}`, username);
       deps.output.out(`${account.username} is ${account.disabled ? 'disabled' : 'enabled'}.`);
+      const audit = createAuditLog(queries, deps.getLogger());
+      if (!account.disabled) {
+        await audit.record('account.enabled', CLI_ORIGIN, account.id);
+        return OK;
+      }
       // Why: the server refuses a disabled account at once, but its sessions and tokens must not come back if it is
       // enabled again. Run again on a disabled account, this ends what an earlier run could not.
-      return account.disabled ? reportEndedSessions(deps.output, account.username, await endAccountSessions(config, account.id)) : OK;
+      const ended = await endAccountSessions(config, account.id);
+      await audit.record('account.disabled', CLI_ORIGIN, account.id, ended.status === 'ENDED'
+        ? { sessionsEnded: ended.sessions, grantsRevoked: ended.grants }
+        : { sessionsKept: ended.status === 'NO_REDIS' ? 'no Redis settings' : 'Redis unreachable' });
+      return reportEndedSessions(deps.output, account.username, ended);
     });
   });
 }
