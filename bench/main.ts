@@ -57,7 +57,7 @@ async function main(): Promise<number> {
   await checkBackends();
   const proxies = options.kind === 'faults' ? await startProxies() : undefined;
   const storeUrls = proxies && { database: proxies.Postgres.urlFor(databaseUrl()), redis: proxies.Redis.urlFor(redisUrl()) };
-  progress(`starting Twofold (NODE_ENV=production, LOG_LEVEL=warn) on a fresh schema and Redis prefix${proxies ? ', reaching both through fault proxies' : ''}`);
+  progress(`building, then starting Twofold (NODE_ENV=production, LOG_LEVEL=warn, node dist/src/main.js) on a fresh schema and Redis prefix${proxies ? ', reaching both through fault proxies' : ''}`);
   let server: BenchServer;
   try {
     server = await startServer({ cpuProf: options.cpuProf, storeUrls });

@@ -1,7 +1,6 @@
 // Starts Twofold as a separate production process on a fresh schema and Redis prefix, with an SMTP sink; cleans up after.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,7 +96,17 @@ async function waitReady(issuer: string, child: ChildProcess, output: () => stri
 }
 
 /**
- * Starts the server (the built dist if present, else src through tsx) and waits for /readyz. `storeUrls` sends
+ * Compiles src to dist (as `npm run build` does), so that the server measured is the current source and not
+ * an older build left in dist.
+ */
+function build(): void {
+  const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, encoding: 'utf8' });
+  if (result.status !== 0) throw new BenchError(`the build (tsc -p tsconfig.build.json) failed:\n${(result.stdout + result.stderr).trim() || result.error?.message}`);
+}
+
+/**
+ * Builds and starts the server as production runs it (node dist/src/main.js) and waits for /readyz. `storeUrls` sends
  * its Postgres and Redis traffic elsewhere (through the fault proxies); set-up and clean-up still use the stores directly.
  */
 export async function startServer(options: { cpuProf?: string | undefined; storeUrls?: { database: string; redis: string } } = {}): Promise<BenchServer> {
@@ -117,9 +126,9 @@ export async function startServer(options: { cpuProf?: string | undefined; store
     SECRET_KEY: randomBytes(32).toString('hex'),
     SMTP_URL: smtp.url,
   };
-  const dist = path.join(root, 'dist/src/main.js');
+  build();
   const profile = options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`] : [];
-  const args = existsSync(dist) ? [...profile, dist] : [...profile, '--import', 'tsx', path.join(root, 'src/main.ts')];
+  const args = [...profile, path.join(root, 'dist/src/main.js')];
   const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
