@@ -20,7 +20,7 @@ export interface InteractionDeps {
   issuer: string;
   queries: Queries;
   /** The account cache that ID tokens and userinfo read (cleared on every change, on every node). */
-  accounts: Pick<AccountCache, 'find'>;
+  accounts: Pick<AccountCache, 'find' | 'mark' | 'offer'>;
   limits: {
     password: { account: AttemptLimit; ip: AttemptLimit };
     /** Wrong second-factor codes (app or email) per account, across logins. */

@@ -1,7 +1,7 @@
 // Loads the interaction a page belongs to, refusing an expired one or one from another browser.
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { errors } from 'oidc-provider';
+import { errors, type InteractionResults } from 'oidc-provider';
 import { AppError } from '../errors.js';
 import type { LoginState, LoginStateStore } from './login-state.js';
 
@@ -22,11 +22,15 @@ export async function loadInteraction(provider: Provider, ctx: Context, expected
   return details;
 }
 
-/** Stores the interaction's result and sends the browser on with 303, so no form body is replayed (RFC 9700 §4.12). */
-export async function finishInteraction(provider: Provider, ctx: Context, result: Parameters<Provider['interactionResult']>[2], merge = false): Promise<void> {
-  const returnTo = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: merge });
+/**
+ * Stores the result on the interaction this request loaded (as provider.interactionResult does, without reading it
+ * again) and sends the browser on with 303, so no form body is replayed (RFC 9700 §4.12).
+ */
+export async function finishInteraction(ctx: Context, interaction: InteractionDetails, result: InteractionResults, merge = false): Promise<void> {
+  interaction.result = merge && !('error' in result) ? { ...interaction.lastSubmission, ...result } : result;
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
   ctx.status = 303;
-  ctx.redirect(returnTo);
+  ctx.redirect(interaction.returnTo);
 }
 
 /**

@@ -1,5 +1,5 @@
 // What tokens and the login policy need of an account, kept briefly in memory: the claims and "has an authenticator".
-import type { Queries } from '../storage/queries.js';
+import type { Account, Queries } from '../storage/queries.js';
 import type { ClientChanges } from '../storage/short-lived/client-changes.js';
 import { createLookupCache, type LookupCache, type LookupCacheOptions } from './lookup-cache.js';
 
@@ -17,6 +17,11 @@ export interface AccountView {
 
 export type AccountCache = LookupCache<AccountView>;
 
+/** The cached view of an account row and whether it has an authenticator. */
+export function accountView(account: Account, hasTotp: boolean): AccountView {
+  return { id: account.id, username: account.username, name: account.name, email: account.email, emailVerified: account.emailVerifiedAt !== null, disabled: account.disabled, hasTotp };
+}
+
 /**
  * Creates the account cache (by default 10,000 accounts for 30 s). A change stored through this process's
  * queries drops the entry at once and is announced to the other nodes through `changes` (Redis pub/sub).
@@ -28,9 +33,7 @@ export function createAccountCache(
 ): AccountCache {
   const cache = createLookupCache<AccountView>(async (id) => {
     const found = await queries.accounts.findWithTotp(id);
-    if (!found) return undefined;
-    const { account, hasTotp } = found;
-    return { id: account.id, username: account.username, name: account.name, email: account.email, emailVerified: account.emailVerifiedAt !== null, disabled: account.disabled, hasTotp };
+    return found && accountView(found.account, found.hasTotp);
   }, { maxEntries: 10_000, ...options });
   // Why: a disabled account, a changed email or a newly connected authenticator must count on the next request,
   // on this node at once and on the others as soon as the message arrives (or, if it is lost, after the TTL).

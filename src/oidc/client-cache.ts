@@ -40,12 +40,11 @@ export function shareClientCache(cache: ClientCache, changes: ClientChanges | un
   if (!changes) return cache;
   changes.listen({ changed: (clientId) => cache.invalidate(clientId), reset: () => cache.clear() });
   return {
-    find: cache.find,
+    ...cache,
     invalidate(clientId) {
       // Forget it here at once too: the next request on this node must not wait for the message to come back.
       cache.invalidate(clientId);
       changes.publish(clientId);
     },
-    clear: cache.clear,
   };
 }

@@ -13,6 +13,10 @@ export interface LookupCacheOptions {
 export interface LookupCache<T> {
   /** The value for `key`, from memory or from the loader. */
   find(key: string): Promise<T | undefined>;
+  /** A mark to take before reading a value some other way (e.g. by another key), for offer(). */
+  mark(): number;
+  /** Keeps a value read some other way since `mark`, unless a change was announced in between. */
+  offer(key: string, value: T, mark: number): void;
   /** Forgets a key after a change; loads under way when it is called are not kept either. */
   invalidate(key: string): void;
   /** Forgets everything (e.g. when changes made on other nodes may have been missed). */
@@ -31,6 +35,17 @@ export function createLookupCache<T>(load: (key: string) => Promise<T | undefine
   const entries = new Map<string, Entry<T>>();
   let generation = 0;
 
+  // A change made while a value was being read may not be in it: it is served once, but not kept.
+  function keep(key: string, value: T | undefined, readSince: number): void {
+    if (readSince !== generation) return;
+    entries.delete(key);
+    entries.set(key, { value, expiresAt: now() + (value === undefined ? negativeTtlMs : ttlMs) });
+    for (const oldest of entries.keys()) {
+      if (entries.size <= maxEntries) break;
+      entries.delete(oldest);
+    }
+  }
+
   return {
     async find(key) {
       const hit = entries.get(key);
@@ -41,15 +56,12 @@ export function createLookupCache<T>(load: (key: string) => Promise<T | undefine
       }
       const started = generation;
       const value = freeze(await load(key));
-      // A change made while this load ran may not be in what it read: serve it once, but do not keep it.
-      if (started === generation) {
-        entries.set(key, { value, expiresAt: now() + (value === undefined ? negativeTtlMs : ttlMs) });
-        for (const oldest of entries.keys()) {
-          if (entries.size <= maxEntries) break;
-          entries.delete(oldest);
-        }
-      }
+      keep(key, value, started);
       return value;
+    },
+    mark: () => generation,
+    offer(key, value, mark) {
+      keep(key, freeze(value), mark);
     },
     invalidate(key) {
       entries.delete(key);

@@ -66,6 +66,17 @@ describe('client cache', () => {
     expect(loads).to.deep.equal(['a', 'a']);
   });
 
+  it('keeps a value read some other way, unless a change came in since the mark', async () => {
+    const { cache, loads } = setUp();
+    cache.offer('a', { client_id: 'a', client_name: 'read by another key' }, cache.mark());
+    expect(await cache.find('a')).to.deep.equal({ client_id: 'a', client_name: 'read by another key' });
+    const mark = cache.mark();
+    cache.invalidate('b');
+    cache.offer('c', { client_id: 'c', client_name: 'stale' }, mark);
+    expect(await cache.find('c')).to.deep.equal({ client_id: 'c' });
+    expect(loads).to.deep.equal(['c']);
+  });
+
   it('evicts the least recently used client beyond maxEntries', async () => {
     const { cache, loads } = setUp({ maxEntries: 2 });
     await cache.find('a');

@@ -18,7 +18,7 @@ export async function showConsent(provider: Provider, ctx: Context, details: Int
   const client = await provider.Client.find(String(details.params['client_id']));
   if (client && isFirstParty(client as unknown as Record<string, unknown>)) {
     const grantId = await grantConsent(provider, details);
-    await finishInteraction(provider, ctx, { consent: { grantId } }, true);
+    await finishInteraction(ctx, details, { consent: { grantId } }, true);
     return;
   }
   const missing = (details.prompt.details as { missingOIDCScope?: string[] }).missingOIDCScope ?? [];
@@ -37,12 +37,12 @@ export function addConsentRoutes(router: Router, provider: Provider): void {
   router.post('/interaction/:uid/confirm', async (ctx) => {
     const details = await loadInteraction(provider, ctx, 'consent');
     const grantId = await grantConsent(provider, details);
-    await finishInteraction(provider, ctx, { consent: { grantId } }, true);
+    await finishInteraction(ctx, details, { consent: { grantId } }, true);
   });
 
   router.post('/interaction/:uid/abort', async (ctx) => {
-    await loadInteraction(provider, ctx);
-    await finishInteraction(provider, ctx, { error: 'access_denied', error_description: 'End-User aborted interaction' });
+    const details = await loadInteraction(provider, ctx);
+    await finishInteraction(ctx, details, { error: 'access_denied', error_description: 'End-User aborted interaction' });
   });
 }
 

@@ -70,7 +70,7 @@ export function addEmailCodeRoutes(router: Router, deps: InteractionDeps): void 
     switch (result.status) {
       case 'OK':
         await notifyBackupCodeUsed(deps, state.accountId, origin);
-        return completeLogin(deps, ctx, { uid: details.uid, accountId: state.accountId, method: 'email', origin, factorEvent: 'mfa.email.accepted' });
+        return completeLogin(deps, ctx, { interaction: details, accountId: state.accountId, method: 'email', origin, factorEvent: 'mfa.email.accepted' });
       case 'INVALID_FORMAT':
         ctx.status = 400;
         return showEmailCode(ctx, details, sentTo, { notice: 'FORMAT' });

@@ -35,17 +35,21 @@ export async function showLogin(
 /** Registers POST /interaction/:uid/login. */
 export function addLoginRoutes(router: Router, deps: InteractionDeps): void {
   router.post('/interaction/:uid/login', async (ctx) => {
-    const details = await loadInteraction(deps.provider, ctx, 'login');
+    const loading = loadInteraction(deps.provider, ctx, 'login');
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
     const username = typeof body['username'] === 'string' ? body['username'].trim() : '';
     const password = typeof body['password'] === 'string' ? body['password'] : '';
     if (!username || !password) {
+      const details = await loading;
       ctx.status = 400;
       return showLogin(deps.provider, ctx, details, { username, error: 'MISSING' });
     }
 
+    // The interaction is read together with the account and its limits (one round trip); no password is checked
+    // or counted unless it belongs to this browser.
+    const result = await verifyPasswordLogin({ queries: deps.queries, limits: deps.limits.password, accounts: deps.accounts }, { username, password, ip: ctx.ip }, loading);
+    const details = await loading;
     const origin = requestOrigin(ctx, details.params['client_id']);
-    const result = await verifyPasswordLogin({ queries: deps.queries, limits: deps.limits.password }, { username, password, ip: ctx.ip });
     if (result.status === 'LOCKED') {
       await deps.audit.record('password.locked', origin, result.accountId ?? null);
       ctx.status = 429;
@@ -69,7 +73,7 @@ export function addLoginRoutes(router: Router, deps: InteractionDeps): void {
       passwordAt: Math.floor(deps.clock() / 1000),
     });
     if (next.next === 'COMPLETE') {
-      return completeLogin(deps, ctx, { uid: details.uid, accountId: result.account.id, method: 'password', origin });
+      return completeLogin(deps, ctx, { interaction: details, accountId: result.account.id, method: 'password', origin });
     }
     ctx.status = 303;
     ctx.redirect(`/interaction/${details.uid}`);

@@ -2,10 +2,13 @@
 import type { Account, Queries } from '../../storage/queries.js';
 import type { AttemptLimit } from '../../security/attempt-limits.js';
 import { isPasswordTooLong, verifyPassword } from '../../security/passwords.js';
+import { accountView, type AccountCache } from '../../oidc/account-cache.js';
 
 export interface PasswordLoginDeps {
   queries: Pick<Queries, 'accounts'>;
   limits: { account: AttemptLimit; ip: AttemptLimit };
+  /** Given the account read here, so the rest of the login (and its tokens) need not read it again. */
+  accounts?: Pick<AccountCache, 'mark' | 'offer'>;
 }
 
 export type PasswordLoginResult =
@@ -20,11 +23,14 @@ export type PasswordLoginResult =
 export async function verifyPasswordLogin(
   deps: PasswordLoginDeps,
   input: { username: string; password: string; ip: string },
+  /** What must hold before any password is checked or counted (the interaction); awaited with the reads. */
+  precondition?: Promise<unknown>,
 ): Promise<PasswordLoginResult> {
   const accountKey = input.username.trim().toLowerCase();
+  const mark = deps.accounts?.mark();
   const lookUp = accountKey && !isPasswordTooLong(input.password) ? deps.queries.accounts.findForLogin(accountKey) : Promise.resolve(undefined);
   // The limits and the account are read at once (one round trip each way); the password is only checked after.
-  const [ipCheck, accountCheck, found] = await Promise.all([deps.limits.ip.check(input.ip), deps.limits.account.check(accountKey), lookUp]);
+  const [ipCheck, accountCheck, found] = await Promise.all([deps.limits.ip.check(input.ip), deps.limits.account.check(accountKey), lookUp, precondition]);
   // While locked even the right password is refused: the lock is not a mere delay (NIST SP 800-63B §3.2.2).
   if (ipCheck.status === 'LOCKED') return ipCheck;
   if (accountCheck.status === 'LOCKED') return accountCheck;
@@ -33,6 +39,7 @@ export async function verifyPasswordLogin(
   const passwordOk = await verifyPassword(account?.passwordHash, input.password);
   if (found && account && passwordOk && !account.disabled) {
     if (accountCheck.failures) await deps.limits.account.reset(accountKey);
+    deps.accounts?.offer(account.id, accountView(account, found.hasTotp), mark!);
     return { status: 'OK', account, hasTotp: found.hasTotp };
   }
 

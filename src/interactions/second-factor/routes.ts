@@ -36,7 +36,7 @@ export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): vo
     const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock }, { accountId: state.accountId, code: body['code'] });
     switch (result.status) {
       case 'OK':
-        return completeLogin(deps, ctx, { uid: details.uid, accountId: state.accountId, method: 'totp', origin, factorEvent: 'mfa.totp.accepted' });
+        return completeLogin(deps, ctx, { interaction: details, accountId: state.accountId, method: 'totp', origin, factorEvent: 'mfa.totp.accepted' });
       case 'INVALID_FORMAT':
         ctx.status = 400;
         return showCode(ctx, details, { error: 'FORMAT' });

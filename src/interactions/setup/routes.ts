@@ -112,7 +112,7 @@ export function addSetupRoutes(router: Router, deps: InteractionDeps): void {
       const sent = await sendVerificationLink({ store: deps.store, mailer: deps.mailer, issuer: deps.issuer }, updated);
       if (sent === 'FAILED') deps.logger.warn({ accountId: updated.id, event: 'verify_email.send_failed' }, 'could not send the email verification link');
     }
-    return completeLogin(deps, ctx, { uid: details.uid, accountId: state.accountId, method: 'totp', origin });
+    return completeLogin(deps, ctx, { interaction: details, accountId: state.accountId, method: 'totp', origin });
   });
 
   router.post('/interaction/:uid/setup/postpone', async (ctx) => {
@@ -123,6 +123,6 @@ export function addSetupRoutes(router: Router, deps: InteractionDeps): void {
       return showSetup(deps, ctx, details, state, { error: 'POSTPONE_REFUSED' });
     }
     await deps.audit.record('mfa.postponed', origin, state.accountId, { left: result.left });
-    return completeLogin(deps, ctx, { uid: details.uid, accountId: state.accountId, method: 'password', origin });
+    return completeLogin(deps, ctx, { interaction: details, accountId: state.accountId, method: 'password', origin });
   });
 }

@@ -156,6 +156,14 @@ if count == 1 or redis.call('TTL', KEYS[1]) == -1 then redis.call('EXPIRE', KEYS
 return count
 `;
 
+// KEYS: an index that holds an entry's id (index:uid, index:user-code). ARGV: the model's key prefix. Returns the
+// entry's payload and consumed fields: one round trip instead of two.
+const FIND_BY_INDEX = `
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+return redis.call('HMGET', ARGV[1] .. id, 'payload', 'consumed')
+`;
+
 export interface LuaScript { source: string; sha: string }
 
 function lua(source: string): LuaScript {
@@ -165,7 +173,7 @@ function lua(source: string): LuaScript {
 /** Every script of the store, with its SHA1 for EVALSHA. */
 export const SCRIPTS = {
   upsert: lua(UPSERT), consume: lua(CONSUME), destroy: lua(DESTROY), revokeGrant: lua(REVOKE_GRANT), revokeClient: lua(REVOKE_CLIENT),
-  revokeAccount: lua(REVOKE_ACCOUNT), increment: lua(INCREMENT),
+  revokeAccount: lua(REVOKE_ACCOUNT), increment: lua(INCREMENT), findByIndex: lua(FIND_BY_INDEX),
 };
 
 /** Runs a script by its SHA1, sending the source once when Redis does not have it cached. */

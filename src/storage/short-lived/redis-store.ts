@@ -26,15 +26,18 @@ export function createRedisStore(redis: RedisClient, options: { prefix: string }
     generic: (key: string) => `${prefix}kv:${key}`,
   };
 
-  async function findModel(model: string, id: string): Promise<ModelPayload | undefined> {
-    const [payload, consumed] = await redis.hmget(keys.model(model, id), 'payload', 'consumed');
+  function toPayload([payload, consumed]: (string | null)[]): ModelPayload | undefined {
     if (payload == null) return undefined;
     return joinConsumed(payload, consumed == null ? undefined : Number(consumed));
   }
 
+  async function findModel(model: string, id: string): Promise<ModelPayload | undefined> {
+    return toPayload(await redis.hmget(keys.model(model, id), 'payload', 'consumed'));
+  }
+
   async function findByIndex(model: string, indexKey: string): Promise<ModelPayload | undefined> {
-    const id = await redis.get(indexKey);
-    return id == null ? undefined : findModel(model, id);
+    const found = await runScript(redis, SCRIPTS.findByIndex, [indexKey], [keys.model(model, '')]) as (string | null)[] | null;
+    return found ? toPayload(found) : undefined;
   }
 
   function parse<T>(json: string | null): T | undefined {
