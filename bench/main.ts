@@ -60,7 +60,7 @@ async function main(): Promise<number> {
   progress(`building, then starting Twofold (NODE_ENV=production, LOG_LEVEL=warn, node dist/src/main.js) on a fresh schema and Redis prefix${proxies ? ', reaching both through fault proxies' : ''}`);
   let server: BenchServer;
   try {
-    server = await startServer({ cpuProf: options.cpuProf, storeUrls });
+    server = await startServer({ cpuProf: options.cpuProf, storeUrls, smtpProxy: options.kind === 'faults' });
   } catch (err) {
     await Promise.all([proxies?.Postgres.close(), proxies?.Redis.close()]);
     throw err;

@@ -6,7 +6,7 @@ export const USAGE = `usage: npm run bench [-- options]
   --concurrency LIST    comma-separated virtual users per run (default 1,8,32; quick 8)
   --seconds N           length of each measured run in seconds (default 15; quick 6)
   --repeat N            run the scenario set N times on the same server, with its RSS after each pass (default 2; quick 1)
-  --faults              instead of the scenarios: full sysadmin logins while Redis, then Postgres, is cut (about a minute)
+  --faults              instead of the scenarios: full sysadmin logins while Redis, then Postgres, then SMTP is cut (about a minute)
   --cut-seconds N       with --faults: how long each store is cut (default 5)
   --cpu-prof DIR        run the server with node --cpu-prof, writing its profile to DIR on exit
   --help                show this help

@@ -75,7 +75,7 @@ function faultsSection(f: FaultsReport): string[] {
     c.other ? `**${c.other}** (${Object.entries(c.otherByLabel).map(([label, n]) => `${label}: ${n}`).join('; ')})` : '0';
   const lost = f.nothingLost;
   return [
-    `Faults: ${f.concurrency} virtual users sign sysadmins in (password + TOTP + token exchange) while Redis, then Postgres, is cut for ${f.cutSeconds} s through a TCP proxy (every connection reset). A request without an answer after ${f.requestTimeoutSeconds} s counts as a hang. Logins must succeed steadily within ${f.recoveryBoundSeconds} s of the restore.`,
+    `Faults: ${f.concurrency} virtual users sign sysadmins in (password + TOTP + token exchange) while Redis, then Postgres, then SMTP is cut for ${f.cutSeconds} s through a TCP proxy (every connection reset). A request without an answer after ${f.requestTimeoutSeconds} s counts as a hang. Logins must succeed steadily within ${f.recoveryBoundSeconds} s of the restore.`,
     '',
     '| store cut | cut s | logins started during the cut | succeeded during the cut | 503 temporarily unavailable | other failures | slowest failed login ms | /readyz 200 after s | first login after s | steady after s | recovered |',
     '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|',
@@ -83,6 +83,13 @@ function faultsSection(f: FaultsReport): string[] {
       `| ${c.store} | ${c.cutSeconds} | ${c.startedDuringCut} | ${c.succeededDuringCut} | ${c.unavailable} | ${other(c)} | ${c.slowestFailureMs} | ${s(c.readyzBackMs)} | ${s(c.firstSuccessMs)} | ${s(c.steadyMs)} | ${c.recovered ? 'yes' : '**no**'} |`,
     ),
     '',
+    ...(f.smtp
+      ? [
+          `SMTP cut for ${f.smtp.cutSeconds} s afterwards: ${f.smtp.loginsDuringCut} logins with the authenticator app ended during it and ${f.smtp.failedDuringCut} failed; ` +
+            `"send me a code by email" answered ${f.smtp.duringCut.status} (${f.smtp.duringCut.outcome}) during the cut and ${f.smtp.afterRestore.status} (${f.smtp.afterRestore.outcome}, ${f.smtp.afterRestore.mailsArrived} mail) after it.`,
+          '',
+        ]
+      : []),
     `Outside the cuts: ${f.outside.logins} logins, ${f.outside.unavailable + f.outside.other} failed. ${f.serverExited ? `**The Twofold process exited (${f.serverExited}).**` : 'The Twofold process never exited.'}`,
     '',
     `Nothing lost: ${lost.before.accounts} accounts and ${lost.before.authenticators} authenticator apps before the cuts, ${lost.after.accounts} and ${lost.after.authenticators} after; ` +

@@ -6,6 +6,8 @@ export class ResponseError extends Error {
     readonly status: number,
     readonly unavailable: boolean,
     message: string,
+    /** The whole answer, for a caller that looks for a message in it. */
+    readonly body = '',
   ) {
     super(message);
     this.name = 'ResponseError';
@@ -16,5 +18,5 @@ export class ResponseError extends Error {
 export function responseError(what: string, status: number, body: string): ResponseError {
   // Twofold's outage answers: the error page for browsers, { error: 'temporarily_unavailable' } for API clients.
   const unavailable = status === 503 && (body.includes('Twofold is temporarily unavailable') || /"error"\s*:\s*"temporarily_unavailable"/.test(body));
-  return new ResponseError(status, unavailable, `${what} answered ${status}: ${body.replace(/\s+/g, ' ').slice(0, 300)}`);
+  return new ResponseError(status, unavailable, `${what} answered ${status}: ${body.replace(/\s+/g, ' ').slice(0, 300)}`, body);
 }

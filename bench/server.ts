@@ -8,6 +8,7 @@ import knexFactory from 'knex';
 import { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
 import { deleteRedisPrefix } from '../test/helpers/redis.js';
+import { startFaultProxy, targetOf, type FaultProxy } from '../test/helpers/fault-proxy.js';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -19,6 +20,8 @@ export interface BenchServer {
   exited(): string | undefined;
   /** Mails the SMTP sink accepted. */
   mails(): number;
+  /** The fault proxy between Twofold and the SMTP sink, when started with `smtpProxy`. */
+  smtpProxy: FaultProxy | undefined;
   stop(): Promise<void>;
 }
 
@@ -109,8 +112,11 @@ function build(): void {
  * Builds and starts the server as production runs it (node dist/src/main.js) and waits for /readyz. `storeUrls` sends
  * its Postgres and Redis traffic elsewhere (through the fault proxies); set-up and clean-up still use the stores directly.
  */
-export async function startServer(options: { cpuProf?: string | undefined; storeUrls?: { database: string; redis: string } } = {}): Promise<BenchServer> {
+export async function startServer(
+  options: { cpuProf?: string | undefined; storeUrls?: { database: string; redis: string }; smtpProxy?: boolean } = {},
+): Promise<BenchServer> {
   const smtp = await startSmtpSink();
+  const smtpProxy = options.smtpProxy ? await startFaultProxy(targetOf(smtp.url)) : undefined;
   const port = await freePort();
   const issuer = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
@@ -124,7 +130,7 @@ export async function startServer(options: { cpuProf?: string | undefined; store
     REDIS_URL: options.storeUrls?.redis ?? redisUrl(),
     REDIS_PREFIX: `bench:${randomUUID()}:`,
     SECRET_KEY: randomBytes(32).toString('hex'),
-    SMTP_URL: smtp.url,
+    SMTP_URL: smtpProxy ? smtpProxy.urlFor(smtp.url) : smtp.url,
   };
   build();
   const profile = options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`] : [];
@@ -139,6 +145,7 @@ export async function startServer(options: { cpuProf?: string | undefined; store
   const cleanup = async () => {
     await dropSchema(env['DATABASE_SCHEMA']!).catch(() => undefined);
     await deleteRedisPrefix(redisUrl(), env['REDIS_PREFIX']!).catch(() => undefined);
+    await smtpProxy?.close();
     await smtp.close();
   };
   try {
@@ -154,6 +161,7 @@ export async function startServer(options: { cpuProf?: string | undefined; store
     env,
     exited: () => (child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode ? `signal ${child.signalCode}` : undefined),
     mails: smtp.count,
+    smtpProxy,
     async stop() {
       // A process killed by a signal has no exit code, only a signal code: it is gone all the same.
       if (child.exitCode === null && child.signalCode === null) {

@@ -1,8 +1,9 @@
-// `npm run bench -- --faults`: full sysadmin logins while Redis, then Postgres, is cut through a TCP proxy.
+// `npm run bench -- --faults`: full sysadmin logins while Redis, then Postgres, then SMTP is cut through a TCP proxy.
 import type { FaultProxy } from '../../test/helpers/fault-proxy.js';
 import type { BenchContext } from '../scenarios/context.js';
 import type { BenchServer } from '../server.js';
 import { countStoreRows, findLosses, signInAgain, type NothingLost } from './check-nothing-lost.js';
+import { cutSmtp, type SmtpCutResult } from './cut-smtp.js';
 import { startLoginLoad, type Attempt } from './drive-logins.js';
 import { countFailures, measureCut, type CutResult, type CutWindow, type FailureCounts, type Store } from './measure-recovery.js';
 import { watchReadiness } from './watch-readiness.js';
@@ -26,6 +27,8 @@ export interface FaultsReport {
   /** Logins that ended outside the cuts and their observation (before the first, after the last): all must succeed. */
   outside: FailureCounts & { logins: number };
   cuts: CutResult[];
+  /** The SMTP cut, after the stores' (missing if the process exited before it). */
+  smtp: SmtpCutResult | undefined;
   /** How the Twofold process ended if it did during the run ("code 1", "signal SIGKILL"); undefined if it never exited. */
   serverExited: string | undefined;
   nothingLost: NothingLost;
@@ -73,6 +76,11 @@ export async function runFaults(
     );
     if (server.exited()) break;
   }
+  // The email back-up is asked for by two sysadmins at the end of the pool, which the logins do not reach in one run.
+  const pool = ctx.seeded.sysadmins;
+  const smtp = server.smtpProxy && !server.exited()
+    ? await cutSmtp({ ctx, proxy: server.smtpProxy, load, mails: server.mails, progress }, { cutSeconds: options.cutSeconds, probeUsers: [pool[pool.length - 1]!.username, pool[pool.length - 2]!.username] })
+    : undefined;
   await load.stop();
   await readiness.stop();
   const serverExited = server.exited();
@@ -98,6 +106,8 @@ export async function runFaults(
     if (!cut.readyzSawCut) problems.push(`${cut.store} cut: /readyz never reported ${cut.store.toLowerCase()} unavailable, so the cut did not reach Twofold`);
     if (!cut.recovered) problems.push(`${cut.store} cut: logins did not succeed steadily within ${RECOVERY_BOUND_SECONDS} s of the restore (steady after ${seconds(cut.steadyMs)})`);
   }
+  if (smtp) problems.push(...smtp.problems);
+  else if (!serverExited) problems.push('SMTP was not cut: the server was started without a proxy in front of the SMTP sink');
   problems.push(...nothingLost.problems);
   return {
     concurrency: options.concurrency,
@@ -107,6 +117,7 @@ export async function runFaults(
     requestTimeoutSeconds: REQUEST_TIMEOUT_MS / 1000,
     outside,
     cuts,
+    smtp,
     serverExited,
     nothingLost,
     problems,
