@@ -333,6 +333,21 @@ function contract(factory: BackendFactory): void {
         expect(await store.findModel('Session', ended.sessionId)).not.to.equal(undefined);
       });
 
+      it("keeps a logged-out session ended: a request that read it before cannot save it back, for the session's lifetime", async () => {
+        const account = id();
+        const [loggedOut, anonymous] = [await sessionOf(account, 1), await sessionOf(undefined)];
+        await store.destroyModel('Session', loggedOut.sessionId);
+        await store.destroyModel('Session', anonymous.sessionId);
+        // As oidc-provider does at the end of a request (a page of /account, an authorization) that loaded it before.
+        await store.upsertModel('Session', loggedOut.sessionId, { uid: loggedOut.uid, accountId: account }, { expiresIn: 600, uid: loggedOut.uid, accountId: account });
+        expect(await sessionGone(loggedOut)).to.equal(true);
+        await store.upsertModel('Session', anonymous.sessionId, { uid: anonymous.uid }, { expiresIn: 600, uid: anonymous.uid });
+        expect(await store.findModel('Session', anonymous.sessionId), 'a session of nobody is not marked').not.to.equal(undefined);
+        await backend.advance(1.3);
+        await store.upsertModel('Session', loggedOut.sessionId, { uid: loggedOut.uid, accountId: account }, { expiresIn: 600, uid: loggedOut.uid, accountId: account });
+        expect(await store.findModel('Session', loggedOut.sessionId), 'the mark lasts as long as the session had to').not.to.equal(undefined);
+      });
+
       it('keeps the account index alive as long as its longest-lived session or grant', async () => {
         const [shortFirst, longFirst] = [id(), id()];
         await sessionOf(shortFirst, 1);

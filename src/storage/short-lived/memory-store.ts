@@ -176,6 +176,10 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
 
     async destroyModel(model: string, id: string): Promise<void> {
       const key = keys.model(model, id);
+      // A logged-out session of an account is marked ended for the rest of its lifetime, as in the Redis store.
+      if (model === 'Session' && readModel(key)?.accountKey) {
+        slots.set(keys.ended(model, id), { value: { kind: 'string', value: '1' }, expiresAt: read(key)?.expiresAt ?? now() + 86_400_000 });
+      }
       clearIndexes(key);
       slots.delete(key);
     },

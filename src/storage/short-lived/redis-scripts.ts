@@ -75,7 +75,13 @@ return 2
 `;
 
 // KEYS: entry.
+// KEYS: entry, then (for a session) its ended mark. A session of an account that is destroyed (a logout) leaves the
+// mark for the rest of its lifetime, as revokeByAccountId does: a request that read it just before cannot save it back.
 const DESTROY = CLEAR_INDEXES + `
+if KEYS[2] and redis.call('HEXISTS', KEYS[1], 'index:account') == 1 then
+  local left = redis.call('PTTL', KEYS[1])
+  redis.call('SET', KEYS[2], '1', 'PX', left > 0 and left or 86400000)
+end
 clearIndexes(KEYS[1])
 redis.call('DEL', KEYS[1])
 return 1

@@ -69,7 +69,7 @@ export function createRedisStore(redis: RedisClient, options: { prefix: string }
     },
 
     async destroyModel(model: string, id: string): Promise<void> {
-      await runScript(redis, SCRIPTS.destroy, [keys.model(model, id)], []);
+      await runScript(redis, SCRIPTS.destroy, model === 'Session' ? [keys.model(model, id), keys.ended(model, id)] : [keys.model(model, id)], []);
     },
 
     async revokeByGrantId(grantId: string): Promise<number> {
