@@ -63,7 +63,8 @@ export function createAccountRouter(deps: AccountDeps): Router {
 
   router.get('/profile', requireSignedIn, async (ctx) => {
     const { account } = signedInOf(ctx);
-    await ctx.render('account/profile', { title: 'Edit profile', name: account.name, email: account.email, saved: ctx.query['saved'] === '1' });
+    const saved = ctx.query['saved'];
+    await ctx.render('account/profile', { title: 'Edit profile', name: account.name, email: account.email, saved: saved === '1' || saved === 'email', emailChanged: saved === 'email' });
   });
 
   router.post('/profile', requireSignedIn, async (ctx) => {
@@ -91,7 +92,8 @@ export function createAccountRouter(deps: AccountDeps): Router {
       await sendVerificationLink(deps, updated);
     }
     ctx.status = 303;
-    ctx.redirect('/account/profile?saved=1');
+    // After an email change the page offers to end the other sessions (ASVS 7.4.3).
+    ctx.redirect(updated && emailChanged ? '/account/profile?saved=email' : '/account/profile?saved=1');
   });
 
   router.post('/verify-email/send', requireSignedIn, async (ctx) => {

@@ -119,6 +119,7 @@ describe('Your settings', function () {
       const saved = await browser.submit(bad, '/account/profile', { name: '  New   Name ', email: account.email });
       expect(saved.url).to.equal(url('/account/profile?saved=1'));
       expect(saved.html).to.contain('Your profile was saved.');
+      expect(saved.html, 'no offer when the email did not change').not.to.contain('/account/logout-others');
       expect(saved.html).to.contain('<summary>New Name</summary>');
       expect((await suite.app.queries.accounts.findById(account.id))?.name).to.equal('New Name');
       expect(mailsTo(account.email), 'a name change sends no mail').to.have.length(0);
@@ -142,7 +143,12 @@ describe('Your settings', function () {
       const back = await browser.submit(verify, '/account/verify', { code: codeFor(secret, suite.clock), return: hiddenInput(verify.html, 'return')! });
       expect(back.url).to.equal(url('/account/profile'));
       const saved = await browser.submit(back, '/account/profile', { name: account.name, email: 'mover-new@example.org' });
+      expect(saved.url).to.equal(url('/account/profile?saved=email'));
       expect(saved.html).to.contain('Your profile was saved.');
+      // The change is followed by the offer to end the other sessions (ASVS 7.4.3).
+      expect(saved.html).to.match(/<form method="post" action="\/account\/logout-others">[\s\S]*?>Log out of other sessions<\/button>/);
+      const ended = await browser.submit(saved, '/account/logout-others', {});
+      expect(ended.url).to.equal(url('/account?others=logged-out'));
       const changed = await suite.app.queries.accounts.findById(account.id);
       expect(changed?.email).to.equal('mover-new@example.org');
       expect(changed?.emailVerifiedAt).to.equal(null);
