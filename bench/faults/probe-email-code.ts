@@ -12,6 +12,8 @@ export interface EmailCodeProbe {
   outcome: 'sent' | 'could-not-send' | 'other';
   /** Mails the SMTP sink accepted between the request and a few seconds after it. */
   mailsArrived: number;
+  /** Why the sign-in failed before the request could be made, if it did. */
+  error?: string;
 }
 
 const SEND_FAILED_TEXT = 'We could not send the email';
