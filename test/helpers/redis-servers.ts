@@ -1,5 +1,5 @@
-// Throwaway Redis deployments for tests: a Sentinel setup (master, replica, one sentinel) and a three-master Cluster,
-// each of real redis-server processes on free ports in a temporary directory, stopped and removed afterwards.
+// Throwaway Redis deployments for tests: a Sentinel setup (master, replica, one sentinel), a three-master Cluster and a
+// TLS-only server, each of real redis-server processes on free ports in a temporary directory, stopped and removed afterwards.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -77,14 +77,26 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
   }
 }
 
-/** Starts redis-server with `config` lines (port, dir and log are added) and waits until it answers PING. */
-async function startProcess(dir: string, name: string, config: string[], options: { password?: string; sentinel?: boolean } = {}): Promise<RedisProcess> {
+/**
+ * Starts redis-server with `config` lines (port, dir and log are added) and waits until it answers PING. With `tls`
+ * (files in PEM), it listens on the port with TLS only, and its clients trust that certificate.
+ */
+async function startProcess(
+  dir: string,
+  name: string,
+  config: string[],
+  options: { password?: string; sentinel?: boolean; tls?: { certFile: string; keyFile: string; cert: Buffer } } = {},
+): Promise<RedisProcess> {
   const port = await freePort();
   const confFile = path.join(dir, `${name}.conf`);
   const logFile = path.join(dir, `${name}.log`);
+  const listen = options.tls
+    ? ['port 0', `tls-port ${port}`, `tls-cert-file ${options.tls.certFile}`, `tls-key-file ${options.tls.keyFile}`, `tls-ca-cert-file ${options.tls.certFile}`, 'tls-auth-clients no']
+    : [`port ${port}`];
   await writeFile(confFile, [
-    `port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `logfile ${logFile}`, 'save ""', 'appendonly no', ...config,
+    ...listen, 'bind 127.0.0.1', `dir ${dir}`, `logfile ${logFile}`, 'save ""', 'appendonly no', ...config,
   ].join('\n') + '\n');
+  const tls = options.tls ? { tls: { ca: options.tls.cert } } : {};
   let child: ChildProcess;
   try {
     child = spawn(REDIS_SERVER, options.sentinel ? [confFile, '--sentinel'] : [confFile], { stdio: 'ignore' });
@@ -103,7 +115,7 @@ async function startProcess(dir: string, name: string, config: string[], options
   const clients: Redis[] = [];
   const client = () => {
     // Reconnects for a while: a failover closes the connections of the servers it reconfigures.
-    const redis = new Redis({ port, host: '127.0.0.1', password: options.password, maxRetriesPerRequest: 1, retryStrategy: (attempt) => (attempt > 20 ? null : 100) });
+    const redis = new Redis({ port, host: '127.0.0.1', password: options.password, ...tls, maxRetriesPerRequest: 1, retryStrategy: (attempt) => (attempt > 20 ? null : 100) });
     redis.on('error', () => {});
     clients.push(redis);
     return redis;
@@ -111,7 +123,7 @@ async function startProcess(dir: string, name: string, config: string[], options
   try {
     await until(`${name} on port ${port} answering`, START_TIMEOUT_MS, async () => {
       if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-      const probe = new Redis({ port, host: '127.0.0.1', password: options.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const probe = new Redis({ port, host: '127.0.0.1', password: options.password, ...tls, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
       probe.on('error', () => {});
       try {
         await probe.connect();
@@ -251,6 +263,33 @@ export async function startClusterSetup(options: { password: string }): Promise<
     return { nodes, seeds: addresses.join(','), stop: () => stopAll(nodes, dir) };
   } catch (err) {
     await stopAll(nodes, dir);
+    throw err;
+  }
+}
+
+export interface TlsRedis {
+  server: RedisProcess;
+  /** The server's self-signed certificate (PEM), for NODE_EXTRA_CA_CERTS. */
+  caFile: string;
+  stop(): Promise<void>;
+}
+
+/** A redis-server that speaks TLS only, with a self-signed certificate for 127.0.0.1 made by openssl. */
+export async function startTlsRedis(): Promise<TlsRedis> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'twofold-redis-tls-'));
+  const certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  try {
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error('This test makes a certificate with openssl (apt-get install openssl)', { cause: err });
+  }
+  try {
+    const server = await startProcess(dir, 'tls', [], { tls: { certFile, keyFile, cert: await readFile(certFile) } });
+    return { server, caFile: certFile, stop: () => stopAll([server], dir) };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
     throw err;
   }
 }
