@@ -1,14 +1,15 @@
 // Redis over TLS (rediss:): a real server process signs someone in with its sessions and tokens in a TLS-only Redis,
-// and says clearly when it does not trust the Redis certificate.
+// and says clearly when it does not trust the Redis certificate; the same through Redis Sentinel over TLS, across a failover.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
 import { Browser } from '../helpers/browser.js';
-import { startTlsRedis, type TlsRedis } from '../helpers/redis-servers.js';
+import { startSentinelSetup, startTlsRedis, type SentinelSetup, type TlsRedis } from '../helpers/redis-servers.js';
 import { discoverClient, signIn } from '../helpers/relying-party.js';
 import { freePort, ServerProcess } from '../helpers/server-process.js';
+import { within } from '../helpers/within.js';
 
 const PASSWORD = 'redis over tls password 1';
 const PREFIX = 'tls-test:';
@@ -21,7 +22,7 @@ describe('Redis over TLS (rediss:)', function () {
   let dataDir: string;
   const nodes: ServerProcess[] = [];
 
-  async function startNode(extraEnv: Record<string, string>): Promise<{ node: ServerProcess; issuer: string }> {
+  async function startNode(extraEnv: Record<string, string>, redisUrl = `rediss://127.0.0.1:${redis.server.port}`): Promise<{ node: ServerProcess; issuer: string }> {
     const port = await freePort();
     const issuer = `http://127.0.0.1:${port}`;
     const node = new ServerProcess({
@@ -32,7 +33,7 @@ describe('Redis over TLS (rediss:)', function () {
       ISSUER: issuer,
       DATABASE_URL: process.env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test',
       DATABASE_SCHEMA: setup.config.databaseSchema,
-      REDIS_URL: `rediss://127.0.0.1:${redis.server.port}`,
+      REDIS_URL: redisUrl,
       REDIS_PREFIX: PREFIX,
       SECRET_KEY: setup.config.secretKey!.toString('hex'),
       DATA_DIR: path.join(dataDir, String(nodes.length)),
@@ -67,6 +68,36 @@ describe('Redis over TLS (rediss:)', function () {
     const keys = (await redis.server.client().keys(`${PREFIX}*`)).map((key) => key.slice(PREFIX.length));
     expect(keys.some((key) => key.startsWith('oidc:Session:')), keys.join(', ')).to.equal(true);
     expect(keys.some((key) => key.startsWith('oidc:AccessToken:')), keys.join(', ')).to.equal(true);
+  });
+
+  it('through Redis Sentinel over TLS: signs in on the master the sentinel names, and again after a failover', async function () {
+    const password = 'sentinel tls data password';
+    const sentinels: SentinelSetup = await startSentinelSetup({ password, sentinelPassword: 'sentinel tls password', tls: true });
+    try {
+      // The host of REDIS_URL is not used with Sentinel: it gives the password and rediss: (TLS to every node).
+      const { node, issuer } = await startNode({
+        NODE_EXTRA_CA_CERTS: sentinels.caFile!,
+        REDIS_SENTINELS: `127.0.0.1:${sentinels.sentinel.port}`,
+        REDIS_SENTINEL_NAME: sentinels.name,
+        REDIS_SENTINEL_PASSWORD: 'sentinel tls password',
+      }, `rediss://:${encodeURIComponent(password)}@unused.invalid`);
+      await node.waitForLog(/^redis connected/, 10_000);
+      await createUser(setup, { username: 'sam', password: PASSWORD });
+      const rp = await discoverClient(issuer, await createClient(setup));
+      expect((await signIn(new Browser(), rp, 'sam', PASSWORD)).tokens.access_token).to.be.a('string');
+      expect(await sentinels.master.client().keys(`${PREFIX}oidc:Session:*`)).to.have.length.greaterThan(0);
+
+      await sentinels.synced();
+      await sentinels.failover();
+      // The sentinel announces the new master over TLS; the server moves there.
+      expect(await within(10_000, async () => / name=twofold /.test(String(await sentinels.replica.call('CLIENT', 'LIST')))), 'connected to the promoted replica').to.equal(true);
+      expect(await within(5_000, async () => (await fetch(`${issuer}/readyz`)).status === 200), 'ready again').to.equal(true);
+      const again = await signIn(new Browser(), rp, 'sam', PASSWORD);
+      expect(again.tokens.access_token).to.be.a('string');
+      expect(await sentinels.replica.client().keys(`${PREFIX}oidc:AccessToken:*`), 'tokens on the promoted replica').to.have.length.greaterThan(1);
+    } finally {
+      await sentinels.stop();
+    }
   });
 
   it('without the CA: stays up, answers /readyz 503, and logs that the certificate is not trusted', async function () {

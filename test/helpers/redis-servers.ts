@@ -31,6 +31,8 @@ export interface RedisProcess {
 }
 
 export interface SentinelSetup {
+  /** With tls: the self-signed certificate every server presents (PEM), for NODE_EXTRA_CA_CERTS. */
+  caFile: string | undefined;
   /** The master group name the sentinel monitors. */
   name: string;
   master: RedisProcess;
@@ -176,16 +178,19 @@ function info(text: unknown): Record<string, string> {
  * A master and its replica, both requiring `password`, watched by one sentinel (quorum 1) that requires
  * `sentinelPassword`: enough for Sentinel to name the master, and to fail over to the replica on request.
  */
-export async function startSentinelSetup(options: { password: string; sentinelPassword: string; name?: string }): Promise<SentinelSetup> {
+export async function startSentinelSetup(options: { password: string; sentinelPassword: string; name?: string; tls?: boolean }): Promise<SentinelSetup> {
   const name = options.name ?? 'twofold';
   const dir = await mkdtemp(path.join(os.tmpdir(), 'twofold-sentinel-'));
   const started: RedisProcess[] = [];
   try {
+    // With tls, every server and the sentinel speak TLS only, replication and monitoring included.
+    const tls = options.tls ? await makeCertificate(dir) : undefined;
+    const tlsLines = tls ? ['tls-replication yes'] : [];
     // No delay before a full sync (Redis waits 5 s by default for more replicas to join it).
-    const auth = [`requirepass "${options.password}"`, `masterauth "${options.password}"`, 'repl-diskless-sync-delay 0'];
-    const master = await startProcess(dir, 'master', auth, { password: options.password });
+    const auth = [`requirepass "${options.password}"`, `masterauth "${options.password}"`, 'repl-diskless-sync-delay 0', ...tlsLines];
+    const master = await startProcess(dir, 'master', auth, { password: options.password, tls });
     started.push(master);
-    const replica = await startProcess(dir, 'replica', [...auth, `replicaof 127.0.0.1 ${master.port}`], { password: options.password });
+    const replica = await startProcess(dir, 'replica', [...auth, `replicaof 127.0.0.1 ${master.port}`], { password: options.password, tls });
     started.push(replica);
     await until('the replica in sync', START_TIMEOUT_MS, async () => info(await replica.call('INFO', 'replication'))['master_link_status'] === 'up');
     const sentinel = await startProcess(dir, 'sentinel', [
@@ -196,7 +201,8 @@ export async function startSentinelSetup(options: { password: string; sentinelPa
       `sentinel failover-timeout ${name} 10000`,
       // Named here, the replica is watched at once instead of after the master's next INFO (every 10 s).
       `sentinel known-replica ${name} 127.0.0.1 ${replica.port}`,
-    ], { password: options.sentinelPassword, sentinel: true });
+      ...tlsLines,
+    ], { password: options.sentinelPassword, sentinel: true, tls });
     started.push(sentinel);
     // A failover needs a replica the sentinel has heard from and sees linked to the master.
     await until('the sentinel seeing the replica', START_TIMEOUT_MS, async () => {
@@ -205,6 +211,7 @@ export async function startSentinelSetup(options: { password: string; sentinelPa
     });
     const masterPort = async () => Number((await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name) as string[])[1]);
     const setup: SentinelSetup = {
+      caFile: tls?.certFile,
       name,
       master,
       replica,
@@ -274,20 +281,25 @@ export interface TlsRedis {
   stop(): Promise<void>;
 }
 
-/** A redis-server that speaks TLS only, with a self-signed certificate for 127.0.0.1 made by openssl. */
-export async function startTlsRedis(): Promise<TlsRedis> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'twofold-redis-tls-'));
+/** A self-signed certificate for 127.0.0.1 in `dir`, made by openssl. */
+async function makeCertificate(dir: string): Promise<{ certFile: string; keyFile: string; cert: Buffer }> {
   const certFile = path.join(dir, 'cert.pem');
   const keyFile = path.join(dir, 'key.pem');
   try {
     await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw new Error('This test makes a certificate with openssl (apt-get install openssl)', { cause: err });
+    throw new Error('These tests make a certificate with openssl (apt-get install openssl)', { cause: err });
   }
+  return { certFile, keyFile, cert: await readFile(certFile) };
+}
+
+/** A redis-server that speaks TLS only, with a self-signed certificate for 127.0.0.1. */
+export async function startTlsRedis(): Promise<TlsRedis> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'twofold-redis-tls-'));
   try {
-    const server = await startProcess(dir, 'tls', [], { tls: { certFile, keyFile, cert: await readFile(certFile) } });
-    return { server, caFile: certFile, stop: () => stopAll([server], dir) };
+    const tls = await makeCertificate(dir);
+    const server = await startProcess(dir, 'tls', [], { tls });
+    return { server, caFile: tls.certFile, stop: () => stopAll([server], dir) };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
