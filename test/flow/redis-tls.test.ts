@@ -1,12 +1,13 @@
 // Redis over TLS (rediss:): a real server process signs someone in with its sessions and tokens in a TLS-only Redis,
-// and says clearly when it does not trust the Redis certificate; the same through Redis Sentinel over TLS, across a failover.
+// and says clearly when it does not trust the Redis certificate; the same through Redis Sentinel (across a failover)
+// and Redis Cluster over TLS.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
 import { Browser } from '../helpers/browser.js';
-import { startSentinelSetup, startTlsRedis, type SentinelSetup, type TlsRedis } from '../helpers/redis-servers.js';
+import { startClusterSetup, startSentinelSetup, startTlsRedis, type SentinelSetup, type TlsRedis } from '../helpers/redis-servers.js';
 import { discoverClient, signIn } from '../helpers/relying-party.js';
 import { freePort, ServerProcess } from '../helpers/server-process.js';
 import { within } from '../helpers/within.js';
@@ -97,6 +98,23 @@ describe('Redis over TLS (rediss:)', function () {
       expect(await sentinels.replica.client().keys(`${PREFIX}oidc:AccessToken:*`), 'tokens on the promoted replica').to.have.length.greaterThan(1);
     } finally {
       await sentinels.stop();
+    }
+  });
+
+  it('through Redis Cluster over TLS: signs in with every key in the one slot of the prefix', async function () {
+    const password = 'cluster tls password';
+    const cluster = await startClusterSetup({ password, tls: true });
+    try {
+      const { node, issuer } = await startNode({ NODE_EXTRA_CA_CERTS: cluster.caFile!, REDIS_CLUSTER_NODES: cluster.seeds }, `rediss://:${encodeURIComponent(password)}@unused.invalid`);
+      await node.waitForLog(/^redis connected/, 10_000);
+      await createUser(setup, { username: 'cleo', password: PASSWORD });
+      const rp = await discoverClient(issuer, await createClient(setup));
+      expect((await signIn(new Browser(), rp, 'cleo', PASSWORD)).tokens.access_token).to.be.a('string');
+      // The prefix becomes a hash tag in Cluster mode: every key is on the node that holds its slot.
+      const keys = (await Promise.all(cluster.nodes.map((n) => n.client().keys(`{${PREFIX.slice(0, -1)}}:*`)))).map((found) => found.length);
+      expect(keys.filter((count) => count > 0), keys.join(', ')).to.have.length(1);
+    } finally {
+      await cluster.stop();
     }
   });
 

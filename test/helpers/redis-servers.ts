@@ -46,6 +46,8 @@ export interface SentinelSetup {
 }
 
 export interface ClusterSetup {
+  /** With tls: the self-signed certificate every node presents (PEM), for NODE_EXTRA_CA_CERTS. */
+  caFile: string | undefined;
   nodes: RedisProcess[];
   /** host:port of every node, comma-separated (REDIS_CLUSTER_NODES). */
   seeds: string;
@@ -239,10 +241,12 @@ export async function startSentinelSetup(options: { password: string; sentinelPa
 }
 
 /** Three masters with `cluster-enabled yes` and `password`, joined with redis-cli --cluster create, no replicas. */
-export async function startClusterSetup(options: { password: string }): Promise<ClusterSetup> {
+export async function startClusterSetup(options: { password: string; tls?: boolean }): Promise<ClusterSetup> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'twofold-cluster-'));
   const nodes: RedisProcess[] = [];
   try {
+    // With tls, clients, the cluster bus and replication all speak TLS only.
+    const tls = options.tls ? await makeCertificate(dir) : undefined;
     for (const index of [1, 2, 3]) {
       nodes.push(await startProcess(dir, `node${index}`, [
         'cluster-enabled yes',
@@ -251,11 +255,13 @@ export async function startClusterSetup(options: { password: string }): Promise<
         'cluster-node-timeout 5000',
         `requirepass "${options.password}"`,
         `masterauth "${options.password}"`,
-      ], { password: options.password }));
+        ...(tls ? ['tls-cluster yes', 'tls-replication yes'] : []),
+      ], { password: options.password, tls }));
     }
     const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
+    const cliTls = tls ? ['--tls', '--cacert', tls.certFile] : [];
     try {
-      await run(REDIS_CLI, ['-a', options.password, '--no-auth-warning', '--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 20_000 });
+      await run(REDIS_CLI, [...cliTls, '-a', options.password, '--no-auth-warning', '--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'], { timeout: 20_000 });
     } catch (err) {
       const { stdout, stderr } = err as { stdout?: string; stderr?: string };
       throw new Error(`redis-cli --cluster create failed: ${stderr || stdout || String(err)}`, { cause: err });
@@ -267,7 +273,7 @@ export async function startClusterSetup(options: { password: string }): Promise<
       }
       return true;
     });
-    return { nodes, seeds: addresses.join(','), stop: () => stopAll(nodes, dir) };
+    return { nodes, seeds: addresses.join(','), caFile: tls?.certFile, stop: () => stopAll(nodes, dir) };
   } catch (err) {
     await stopAll(nodes, dir);
     throw err;
