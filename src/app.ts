@@ -14,6 +14,8 @@ import type { ProviderKeys } from './oidc/signing-keys.js';
 import { createInteractionRouter } from './interactions/router.js';
 import { CODE_LIMITS, createAttemptLimit, EMAIL_SEND_LIMITS, PASSWORD_LIMITS, REGISTRATION_LIMITS } from './security/attempt-limits.js';
 import { limitRegistration } from './oidc/limit-registration.js';
+import { hashedSecretsInRegistration } from './oidc/hashed-client-secrets.js';
+import { createClientSecretHasher } from './security/client-secrets.js';
 import { extendSessionOnUse, sessionLifetimes } from './oidc/session-lifetime.js';
 import { createAuditLog } from './security/audit.js';
 import { createCipher } from './security/encryption.js';
@@ -54,7 +56,8 @@ type RenderingContext = { render(view: string, locals?: object): Promise<void> }
 /** Builds the whole HTTP application; the returned Provider is a Koa app (use .callback() or .listen()). */
 export function createApp(deps: AppDeps): Provider {
   const accountCache = createAccountCache(deps.queries, deps.clientChanges);
-  const provider = createProvider({ ...deps, accountCache });
+  const clientSecrets = createClientSecretHasher(deps.secretKey);
+  const provider = createProvider({ ...deps, accountCache, clientSecrets });
   const secureCookies = new URL(deps.config.issuer).protocol === 'https:';
   const limitStore = { redis: deps.redis, prefix: deps.config.redisPrefix };
 
@@ -74,6 +77,7 @@ export function createApp(deps: AppDeps): Provider {
     create: createAttemptLimit(REGISTRATION_LIMITS.create, limitStore),
     manage: createAttemptLimit(REGISTRATION_LIMITS.manage, limitStore),
   }, deps.logger));
+  provider.use(hashedSecretsInRegistration(provider, clientSecrets));
   const services: InteractionDeps = {
     accounts: accountCache,
     provider,

@@ -81,15 +81,25 @@ function createContext(env: NodeJS.ProcessEnv, output: Output) {
       (await import('./validate-client-metadata.js')).createClientMetadataValidator(deps),
     openDatabase: (): Promise<Database> =>
       open((c) => openDatabase({ databaseUrl: c.databaseUrl, schema: c.databaseSchema, dataDir: c.dataDir, logger: getLogger(), mode: 'client' })),
-    openStorage: (): Promise<CliStorage> =>
-      open(async (c) => {
+    openStorage: async (): Promise<CliStorage> => {
+      const storage = await open(async (c) => {
         const secret = await resolveSecretKey(c);
         // A new key means the server (if it runs elsewhere) would not decrypt what this CLI stores: say so.
         if (secret.source === 'generated') output.err(`twofold: warning: generated a development SECRET_KEY in ${c.dataDir}/secret.key`);
         // No Redis: the CLI only touches Postgres, and should work while Redis is down.
-        const storage = await openStorage({ config: { ...c, redis: undefined }, logger: getLogger(), secretKey: secret.key, mode: 'client' });
-        return { config: c, queries: storage.queries, close: storage.close };
-      }),
+        const opened = await openStorage({ config: { ...c, redis: undefined }, logger: getLogger(), secretKey: secret.key, mode: 'client' });
+        return { config: c, queries: opened.queries, close: opened.close };
+      });
+      try {
+        // Proves SECRET_KEY is the server's (its signing keys decrypt) before anything is stored under it: a client
+        // secret hashed under another key would never match on the server.
+        await storage.queries.signingKeys.list();
+      } catch (err) {
+        await storage.close();
+        throw err;
+      }
+      return storage;
+    },
   };
 }
 

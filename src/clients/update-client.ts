@@ -29,7 +29,7 @@ export async function updateClient(deps: ClientDeps & { invalidate: InvalidateCl
   if (typeof authMethod === 'string') metadata['token_endpoint_auth_method'] = authMethod;
   for (const field of INFO_URI_FIELDS) if (!kept.infoUris?.[field]) delete metadata[field];
   try {
-    await deps.validateMetadata({ ...metadata, client_id: clientId, ...(existing.clientSecret ? { client_secret: existing.clientSecret } : {}) });
+    await deps.validateMetadata({ ...metadata, client_id: clientId, ...(existing.secretHash ? { client_secret: existing.secretHash } : {}) });
   } catch (err) {
     const e = err as { error_description?: string; message: string };
     return { status: 'INVALID', problems: [e.error_description ?? e.message] };

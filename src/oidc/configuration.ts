@@ -2,6 +2,7 @@
 import type { Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config.js';
 import { ACR_VALUES } from './acr.js';
+import { ASYMMETRIC_ONLY } from './hashed-client-secrets.js';
 import { accountClient } from '../account/account-client.js';
 import { createInteractionPolicy, type PolicyDeps } from './interaction-policy.js';
 import { loadGrantForFirstParty } from './first-party-grant.js';
@@ -60,6 +61,8 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     // An omitted redirect_uri is refused even with a single registered one: matching stays exact and explicit.
     allowOmittingSingleRegisteredRedirectUri: false,
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    // Client secrets are stored hashed (hashed-client-secrets.ts), so none can key an HS* signature.
+    enabledJWA: { clientAuthSigningAlgValues: [...ASYMMETRIC_ONLY], requestObjectSigningAlgValues: [...ASYMMETRIC_ONLY] },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],

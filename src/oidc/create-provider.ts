@@ -17,6 +17,8 @@ import { handleRegistrationEvents } from './registration.js';
 import { createFindAccount } from './find-account.js';
 import type { AccountCache } from './account-cache.js';
 import type { ProviderKeys } from './signing-keys.js';
+import type { ClientSecretHasher } from '../security/client-secrets.js';
+import { checkHashedClientSecrets } from './hashed-client-secrets.js';
 
 export interface ProviderDeps {
   config: Config;
@@ -28,6 +30,8 @@ export interface ProviderDeps {
   clientChanges: ClientChanges | undefined;
   /** Every token, refresh and userinfo request reads the account: through a cache that changes clear. */
   accountCache: AccountCache;
+  /** Client secrets are stored hashed: this checks a presented one. */
+  clientSecrets: ClientSecretHasher;
 }
 
 /** Creates the Provider (a Koa application) for Twofold. */
@@ -73,6 +77,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Rotated keys reach this provider without a restart: reloaded from Postgres, switched at their sign-from time.
   deps.keys.signing.attach(provider);
   attachClientCache(provider, clientCache);
+  checkHashedClientSecrets(provider, deps.clientSecrets);
   handleRegistrationEvents(provider, { audit: createAuditLog(deps.queries, deps.logger), logger: deps.logger });
   provider.proxy = deps.config.trustProxy;
 

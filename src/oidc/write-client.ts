@@ -30,7 +30,9 @@ export function createClientWriter(deps: ClientWriterDeps): ClientWriter {
         await deps.queries.clients.create({ clientId, name, metadata: stored, clientSecret, firstParty: false });
       } else {
         await deps.queries.clients.update(clientId, { name, metadata: stored, firstParty: existing.firstParty });
-        if (clientSecret !== undefined && clientSecret !== existing.clientSecret) await deps.queries.clients.setSecret(clientId, clientSecret);
+        // An update carries the stored hash back (oidc-provider keeps the client's client_secret), or a secret it has
+        // just generated for a client that now needs one.
+        if (clientSecret !== undefined && clientSecret !== existing.secretHash) await deps.queries.clients.setSecret(clientId, clientSecret);
       }
       invalidate(clientId);
     },

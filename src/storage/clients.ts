@@ -1,5 +1,6 @@
-// Queries on the clients table; client secrets are encrypted at rest.
+// Queries on the clients table; client secrets are stored as a keyed hash (security/client-secrets.ts).
 import type { Knex } from 'knex';
+import { isSecretHash, type ClientSecretHasher } from '../security/client-secrets.js';
 import type { Cipher } from '../security/encryption.js';
 
 /** oidc-provider client metadata (redirect_uris, grant_types, ...), without client_secret. */
@@ -9,14 +10,15 @@ export interface Client {
   clientId: string;
   name: string;
   metadata: ClientMetadata;
-  clientSecret?: string;
+  /** The stored form of the secret, never the secret: check one with ClientSecretHasher.verify. */
+  secretHash?: string;
   firstParty: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
 
 /** A client as listed: everything but the secret, plus whether it has one. */
-export type ClientSummary = Omit<Client, 'clientSecret'> & { hasSecret: boolean };
+export type ClientSummary = Omit<Client, 'secretHash'> & { hasSecret: boolean };
 
 export interface NewClient {
   clientId: string;
@@ -33,46 +35,63 @@ interface ClientRow {
   client_id: string;
   name: string;
   metadata: ClientMetadata;
+  client_secret_hash: string | null;
+  /** Only on rows from before secrets were hashed, until their first read hashes them. */
   client_secret_encrypted: string | null;
   first_party: boolean;
   created_at: Date;
   updated_at: Date;
 }
 
-/** Creates the client queries on `knex`, sealing secrets with `cipher`. */
-export function createClientQueries(knex: Knex, cipher: Cipher) {
+/** Creates the client queries on `knex`, storing secrets hashed with `hasher`; `cipher` opens secrets stored encrypted before. */
+export function createClientQueries(knex: Knex, hasher: ClientSecretHasher, cipher: Cipher) {
   const clients = () => knex<ClientRow>('clients');
-  // The client_id is the encryption context, so a secret copied into another client's row does not decrypt.
-  const seal = (clientId: string, secret: string) => cipher.encrypt(secret, clientId);
+  const hash = (clientId: string, secret: string) => {
+    // A stored form handed back as a secret would be hashed twice and never match again: a bug, so refuse it.
+    if (isSecretHash(secret)) throw new Error('a client secret must be the secret itself, not its stored form');
+    return hasher.hash(clientId, secret);
+  };
 
-  /** Registers a client; its secret, if any, is stored encrypted. Throws if the client_id exists. */
+  /** Registers a client; its secret, if any, is stored hashed. Throws if the client_id exists. */
   async function create(input: NewClient): Promise<Client> {
     const { client_secret: _ignored, ...metadata } = input.metadata;
     const [row] = await clients()
       .insert({
         client_id: input.clientId,
         name: input.name,
-        // The secret lives only in its encrypted column, never in the metadata JSON.
+        // Only the secret's hash is kept, in its own column, never the secret or the metadata's copy of it.
         metadata: JSON.stringify(metadata) as unknown as ClientMetadata,
-        client_secret_encrypted: input.clientSecret === undefined ? null : seal(input.clientId, input.clientSecret),
+        client_secret_hash: input.clientSecret === undefined ? null : hash(input.clientId, input.clientSecret),
         first_party: input.firstParty,
       })
       .returning('*');
     return toClient(row as ClientRow);
   }
 
-  /** The client with this client_id, with its secret decrypted. */
+  /** The client with this client_id, with the stored form of its secret. */
   async function findById(clientId: string): Promise<Client | undefined> {
     const row = await clients().where({ client_id: clientId }).first();
+    if (row?.client_secret_encrypted) return toClient(await hashEncryptedSecret(row, row.client_secret_encrypted));
     return row && toClient(row);
+  }
+
+  /**
+   * Replaces a secret stored encrypted by an older version with its hash, once. Guarded by the ciphertext read, so
+   * a secret rotated in between is never overwritten with the old one.
+   */
+  async function hashEncryptedSecret(row: ClientRow, sealed: string): Promise<ClientRow> {
+    // The client_id is the encryption context: a ciphertext copied into another client's row does not decrypt.
+    const secretHash = hash(row.client_id, cipher.decrypt(sealed, row.client_id));
+    await clients().where({ client_id: row.client_id, client_secret_encrypted: sealed }).update({ client_secret_hash: secretHash, client_secret_encrypted: null });
+    return { ...row, client_secret_hash: secretHash, client_secret_encrypted: null };
   }
 
   /** Every client, by client_id, without secrets. */
   async function list(): Promise<ClientSummary[]> {
     const rows = await clients().select('*').orderBy('client_id');
     return rows.map((row) => {
-      const { clientSecret: _secret, ...summary } = toClient({ ...row, client_secret_encrypted: null });
-      return { ...summary, hasSecret: row.client_secret_encrypted !== null };
+      const { secretHash: _secret, ...summary } = toClient({ ...row, client_secret_hash: null });
+      return { ...summary, hasSecret: row.client_secret_hash !== null || row.client_secret_encrypted !== null };
     });
   }
 
@@ -95,11 +114,11 @@ export function createClientQueries(knex: Knex, cipher: Cipher) {
     return count > 0;
   }
 
-  /** Replaces a client's secret (stored encrypted); false when there is no such client. */
+  /** Replaces a client's secret (stored hashed); false when there is no such client. */
   async function setSecret(clientId: string, secret: string): Promise<boolean> {
     const count = await clients()
       .where({ client_id: clientId })
-      .update({ client_secret_encrypted: seal(clientId, secret), updated_at: knex.fn.now() as unknown as Date });
+      .update({ client_secret_hash: hash(clientId, secret), client_secret_encrypted: null, updated_at: knex.fn.now() as unknown as Date });
     return count > 0;
   }
 
@@ -112,7 +131,7 @@ export function createClientQueries(knex: Knex, cipher: Cipher) {
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
-    if (row.client_secret_encrypted !== null) client.clientSecret = cipher.decrypt(row.client_secret_encrypted, row.client_id);
+    if (row.client_secret_hash !== null) client.secretHash = row.client_secret_hash;
     return client;
   }
 

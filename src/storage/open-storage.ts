@@ -1,6 +1,7 @@
 // Opens every store Twofold uses: Postgres (or the embedded one) with migrations, and Redis (or in-process).
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { createClientSecretHasher } from '../security/client-secrets.js';
 import { createCipher } from '../security/encryption.js';
 import { openDatabase, pingDatabase } from './database.js';
 import { runMigrations } from './migrate.js';
@@ -39,7 +40,7 @@ export async function openStorage(options: { config: Config; logger: Logger; sec
   const shortLived = redis ? createRedisStore(redis, { prefix: config.redisPrefix }) : createMemoryStore();
   return {
     databaseKind: database.kind,
-    queries: createQueries(database.knex, createCipher(options.secretKey)),
+    queries: createQueries(database.knex, createCipher(options.secretKey), createClientSecretHasher(options.secretKey)),
     shortLived,
     redis,
     clientChanges,

@@ -1,5 +1,6 @@
 // Gathers every query module, so the app receives one object with all its SQL.
 import type { Knex } from 'knex';
+import type { ClientSecretHasher } from '../security/client-secrets.js';
 import type { Cipher } from '../security/encryption.js';
 import { createAccountChanges } from './account-changes.js';
 import { createAccountQueries } from './accounts.js';
@@ -19,14 +20,14 @@ export type { AccountSearch, AccountSummary, SysadminTwoFactor } from './oversig
 
 export type Queries = ReturnType<typeof createQueries>;
 
-/** Creates all query modules on one knex instance and cipher. */
-export function createQueries(knex: Knex, cipher: Cipher) {
+/** Creates all query modules on one knex instance, with the cipher for secrets kept encrypted and the hasher for client secrets. */
+export function createQueries(knex: Knex, cipher: Cipher, clientSecrets: ClientSecretHasher) {
   // Changes to accounts and their second factor, announced to this process's caches once stored.
   const accountChanges = createAccountChanges();
   return {
     accountChanges,
     accounts: createAccountQueries(knex, accountChanges),
-    clients: createClientQueries(knex, cipher),
+    clients: createClientQueries(knex, clientSecrets, cipher),
     providerKeys: createProviderKeyQueries(knex, cipher),
     signingKeys: createSigningKeyQueries(knex, cipher),
     totp: createTotpQueries(knex, cipher, accountChanges),

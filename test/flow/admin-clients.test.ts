@@ -73,7 +73,8 @@ describe('admin console: clients', function () {
     expect(Buffer.from(secret, 'base64url')).to.have.length(32);
 
     const stored = await suite.app.queries.clients.findById(clientId);
-    expect(stored).to.include({ name: 'Reports', firstParty: true, clientSecret: secret });
+    expect(stored).to.include({ name: 'Reports', firstParty: true });
+    expect(suite.app.clientSecrets.verify(clientId, secret, stored!.secretHash!)).to.equal(true);
     expect(stored?.metadata).to.include({ logo_uri: 'https://localhost/logo.png', token_endpoint_auth_method: 'client_secret_basic' });
     const list = await open('/admin/clients');
     expect(list.html).to.contain(clientId).and.contain('Reports').and.contain('confidential');

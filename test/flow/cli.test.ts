@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { createCipher } from '../../src/security/encryption.js';
+import { createClientSecretHasher } from '../../src/security/client-secrets.js';
 import { createTestDatabase, migrationNames, openTestDatabase, testDatabaseUrl, type TestDatabase } from '../helpers/database.js';
 import { expectRefused, runCli, STACK_LINE, type CliRun } from '../helpers/run-cli.js';
 
@@ -13,6 +13,7 @@ const PASSWORD = 'violet-harbour-lantern-42';
 interface ClientRow {
   client_id: string;
   metadata: Record<string, unknown>;
+  client_secret_hash: string | null;
   client_secret_encrypted: string | null;
   first_party: boolean;
 }
@@ -154,10 +155,10 @@ describe('twofold CLI', function () {
       expect(row?.first_party).to.equal(true);
       expect(row?.metadata).to.include({ token_endpoint_auth_method: 'client_secret_basic' });
       expect(row?.metadata['redirect_uris']).to.deep.equal(['https://payroll.example.com/cb']);
-      expect(row?.client_secret_encrypted).to.be.a('string').and.not.include(output['client_secret']);
-      expect(JSON.stringify(row?.metadata)).not.to.include(output['client_secret']);
-      const cipher = createCipher(Buffer.from(secretKey, 'hex'));
-      expect(cipher.decrypt(row!.client_secret_encrypted!, output['client_id']!)).to.equal(output['client_secret']);
+      expect(row?.client_secret_encrypted).to.equal(null);
+      expect(JSON.stringify(row)).not.to.include(output['client_secret']);
+      const hasher = createClientSecretHasher(Buffer.from(secretKey, 'hex'));
+      expect(hasher.verify(output['client_id']!, output['client_secret'], row!.client_secret_hash!)).to.equal(true);
     });
 
     it('prints the secret once in text mode, with a note that it is shown only once', async () => {
@@ -174,7 +175,7 @@ describe('twofold CLI', function () {
       const { client_id, client_secret } = await addClient(['--name', 'SPA', '--redirect-uri', 'http://localhost:5173/cb', '--public']);
       expect(client_secret).to.equal(null);
       const row = await clientRow(client_id);
-      expect(row?.client_secret_encrypted).to.equal(null);
+      expect(row?.client_secret_hash).to.equal(null);
       expect(row?.metadata).to.include({ token_endpoint_auth_method: 'none' });
     });
 
@@ -201,17 +202,17 @@ describe('twofold CLI', function () {
       expect(clients.find((c) => c['client_id'] === confidential.client_id)).to.include({ name: 'Rota', type: 'confidential' });
       expect(clients.find((c) => c['client_id'] === pub.client_id)).to.include({ name: 'Rota SPA', type: 'public' });
       expect(listed.stdout).not.to.include(confidential.client_secret!);
-      expect(listed.stdout).not.to.match(/"client_secret"|secret_encrypted/);
+      expect(listed.stdout).not.to.match(/"client_secret"|secret_hash|hmac-sha256/);
       expect((await cli(['clients', 'list'])).stdout).to.include(confidential.client_id);
 
-      const storedBefore = (await clientRow(confidential.client_id))!.client_secret_encrypted;
+      const storedBefore = (await clientRow(confidential.client_id))!.client_secret_hash;
       const rotated = await cli(['clients', 'rotate-secret', confidential.client_id, '--json']);
       expect(rotated.code, rotated.stderr).to.equal(0);
       const newSecret = (JSON.parse(rotated.stdout) as { client_secret: string }).client_secret;
       expect(newSecret).to.match(/^[\w-]{43}$/).and.not.equal(confidential.client_secret);
-      const storedAfter = (await clientRow(confidential.client_id))!.client_secret_encrypted!;
+      const storedAfter = (await clientRow(confidential.client_id))!.client_secret_hash!;
       expect(storedAfter).not.to.equal(storedBefore);
-      expect(createCipher(Buffer.from(secretKey, 'hex')).decrypt(storedAfter, confidential.client_id)).to.equal(newSecret);
+      expect(createClientSecretHasher(Buffer.from(secretKey, 'hex')).verify(confidential.client_id, newSecret, storedAfter)).to.equal(true);
 
       expectRefused(await cli(['clients', 'rotate-secret', pub.client_id]), 2, /is a public client; it has no secret to rotate/);
       expectRefused(await cli(['clients', 'rotate-secret', 'no-such-client']), 2, /no client with client_id "no-such-client"/);
@@ -223,10 +224,15 @@ describe('twofold CLI', function () {
       expect(await clientRow(confidential.client_id)).not.to.equal(undefined);
     });
 
-    it('reports a SECRET_KEY that is not the one that sealed the stored secrets, with exit code 1', async () => {
+    it('reports a SECRET_KEY that is not the server\'s with exit code 1, before storing a secret the server could not check', async () => {
       const { client_id } = await addClient(['--name', 'Keyed', '--redirect-uri', 'https://keyed.example.com/cb']);
-      const run = await runCli(['clients', 'rotate-secret', client_id], { env: { ...env(), SECRET_KEY: randomBytes(32).toString('hex') } });
-      expectRefused(run, 1, /could not be decrypted: SECRET_KEY .* is not the key the server uses/);
+      const storedBefore = (await clientRow(client_id))!.client_secret_hash;
+      const otherKey = { ...env(), SECRET_KEY: randomBytes(32).toString('hex') };
+      expectRefused(await runCli(['clients', 'rotate-secret', client_id], { env: otherKey }), 1, /could not be decrypted: SECRET_KEY .* is not the key the server uses/);
+      expect((await clientRow(client_id))!.client_secret_hash).to.equal(storedBefore);
+      const before = (await db.knex('clients').count({ n: '*' }))[0]!['n'];
+      expectRefused(await runCli(['clients', 'add', '--name', 'Other key', '--redirect-uri', 'https://keyed.example.com/cb'], { env: otherKey }), 1, /is not the key the server uses/);
+      expect((await db.knex('clients').count({ n: '*' }))[0]!['n']).to.equal(before);
     });
   });
 

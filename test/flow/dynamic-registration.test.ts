@@ -40,11 +40,14 @@ describe('dynamic client registration', function () {
     headers: { 'content-type': 'application/json', ...from(), ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(metadata),
   });
-  const manage = (client: Registered, token: string, init: { method?: string; body?: unknown } = {}) => fetch(client.registration_client_uri, {
-    method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${token}`, ...from(), ...(init.body ? { 'content-type': 'application/json' } : {}) },
-    ...(init.body ? { body: JSON.stringify(init.body) } : {}),
-  });
+  const manage = (client: Registered, token: string, init: { method?: string; body?: unknown; raw?: string } = {}) => {
+    const body = init.raw ?? (init.body ? JSON.stringify(init.body) : undefined);
+    return fetch(client.registration_client_uri, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${token}`, ...from(), ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body } : {}),
+    });
+  };
   const newToken = async () => (await issueInitialAccessToken(suite.app.provider, '1h')).token;
   const clientCount = async () => (await suite.app.queries.clients.list()).length;
   // Registration events are recorded from oidc-provider's events, which it does not wait for: poll briefly.
@@ -97,7 +100,8 @@ describe('dynamic client registration', function () {
     expect(Buffer.from(client.client_secret!, 'base64url')).to.have.length(32);
     expect(client.registration_client_uri).to.equal(`${suite.app.issuer}/reg/${client.client_id}`);
     const stored = await suite.app.queries.clients.findById(client.client_id);
-    expect(stored).to.include({ name: 'Partner app', firstParty: false, clientSecret: client.client_secret });
+    expect(stored).to.include({ name: 'Partner app', firstParty: false });
+    expect(suite.app.clientSecrets.verify(client.client_id, client.client_secret, stored!.secretHash!)).to.equal(true);
     expect(stored?.metadata['redirect_uris']).to.deep.equal([REDIRECT]);
 
     await expectError(await register({ ...webApp, client_name: 'Again' }, token), 401, 'invalid_token');
@@ -167,6 +171,67 @@ describe('dynamic client registration', function () {
     expect(await suite.app.queries.clients.findById(client.client_id)).to.equal(undefined);
     expect(await auditedFor('client.updated', client.client_id)).to.not.equal(undefined);
     expect(await auditedFor('client.deleted', client.client_id)).to.not.equal(undefined);
+  });
+
+  it('never answers a read or an update with the stored form of the secret; an update may carry the secret itself', async function () {
+    const client = (await (await register(webApp, await newToken())).json()) as Registered & { client_secret_expires_at?: number };
+    expect(client.client_secret_expires_at).to.equal(0);
+    const stored = (await suite.app.queries.clients.findById(client.client_id))!.secretHash!;
+    const read = (await (await manage(client, client.registration_access_token)).json()) as Record<string, unknown>;
+    expect(read).not.to.have.property('client_secret');
+    expect(JSON.stringify(read)).not.to.contain(stored).and.not.to.contain('hmac-sha256');
+
+    // RFC 7592 §2.2: a client_secret in an update must match the secret issued; the stored form is no secret.
+    const update = { client_id: client.client_id, ...webApp, client_name: 'Partner app 2' };
+    let token = client.registration_access_token;
+    for (const wrong of ['not-the-secret', stored]) {
+      const refused = await manage(client, token, { method: 'PUT', body: { ...update, client_secret: wrong } });
+      await expectError(refused, 400, 'invalid_request');
+    }
+    const updated = await manage(client, token, { method: 'PUT', body: { ...update, client_secret: client.client_secret } });
+    const body = (await updated.json()) as Registered & Record<string, unknown>;
+    expect(updated.status, JSON.stringify(body)).to.equal(200);
+    expect(body).to.include({ client_name: 'Partner app 2' }).and.not.to.have.property('client_secret');
+    token = body.registration_access_token;
+    expect((await suite.app.queries.clients.findById(client.client_id))!.secretHash).to.equal(stored);
+    await expectError(await manage(client, token, { method: 'PUT', raw: '{"client_id":' }), 400, 'invalid_request');
+
+    // A public client that becomes confidential gets a new secret, shown in that answer only, and it works.
+    const spa = (await (await register({ ...webApp, token_endpoint_auth_method: 'none' }, await newToken())).json()) as Registered;
+    expect(spa).not.to.have.property('client_secret');
+    const confidential = await manage(spa, spa.registration_access_token, { method: 'PUT', body: { client_id: spa.client_id, ...webApp, token_endpoint_auth_method: 'client_secret_post' } });
+    const issued = (await confidential.json()) as Registered;
+    expect(confidential.status, JSON.stringify(issued)).to.equal(200);
+    expect(Buffer.from(issued.client_secret!, 'base64url')).to.have.length(32);
+    expect(suite.app.clientSecrets.verify(spa.client_id, issued.client_secret, (await suite.app.queries.clients.findById(spa.client_id))!.secretHash!)).to.equal(true);
+  });
+
+  it('authenticates a client by its secret, in its registered way only, never by the stored form of it', async function () {
+    const machine = { ...webApp, grant_types: ['client_credentials'], response_types: [] };
+    const client = (await (await register(machine, await newToken())).json()) as Registered;
+    const stored = (await suite.app.queries.clients.findById(client.client_id))!.secretHash!;
+    const grant = (auth: 'basic' | 'post', secret: string, as: Registered = client) => fetch(`${suite.app.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        ...(auth === 'basic' ? { authorization: `Basic ${Buffer.from(`${as.client_id}:${secret}`).toString('base64')}` } : {}),
+      },
+      body: new URLSearchParams({ grant_type: 'client_credentials', ...(auth === 'post' ? { client_id: as.client_id, client_secret: secret } : {}) }),
+    });
+    const refused = async (response: Response) => {
+      expect(response.status).to.equal(401);
+      expect(await response.json()).to.have.property('error', 'invalid_client');
+    };
+    expect((await grant('basic', client.client_secret!)).status).to.equal(200);
+    await refused(await grant('basic', stored));
+    await refused(await grant('basic', `${client.client_secret}x`));
+    // Registered for basic: post is refused even with the right secret (requirement 53).
+    await refused(await grant('post', client.client_secret!));
+
+    const poster = (await (await register({ ...machine, token_endpoint_auth_method: 'client_secret_post' }, await newToken())).json()) as Registered;
+    expect((await grant('post', poster.client_secret!, poster)).status).to.equal(200);
+    await refused(await grant('basic', poster.client_secret!, poster));
+    await refused(await grant('post', (await suite.app.queries.clients.findById(poster.client_id))!.secretHash!, poster));
   });
 
   it('accepts a token issued in the admin console, once', async function () {

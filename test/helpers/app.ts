@@ -18,6 +18,7 @@ import { hashPassword } from '../../src/security/passwords.js';
 import type { Clock } from '../../src/security/totp.js';
 import { registerClient } from '../../src/clients/register-client.js';
 import type { ClientInput } from '../../src/clients/client-input.js';
+import { createClientSecretHasher, type ClientSecretHasher } from '../../src/security/client-secrets.js';
 import { openTestDatabase, testDatabaseUrl } from './database.js';
 import { deleteRedisPrefix } from './redis.js';
 
@@ -27,6 +28,8 @@ export interface TestApp {
   provider: Provider;
   storage: Storage;
   queries: Queries;
+  /** Checks a client secret against its stored form, as the server does. */
+  clientSecrets: ClientSecretHasher;
   close(): Promise<void>;
 }
 
@@ -78,6 +81,7 @@ export async function startTestApp(
     provider,
     storage,
     queries: storage.queries,
+    clientSecrets: createClientSecretHasher(config.secretKey!),
     async close() {
       keys.signing.stop();
       server.closeAllConnections();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { createLogger } from '../../src/logger.js';
 import { createCipher } from '../../src/security/encryption.js';
+import { createClientSecretHasher } from '../../src/security/client-secrets.js';
 import { openDatabase, type Database } from '../../src/storage/database.js';
 import { runMigrations } from '../../src/storage/migrate.js';
 import { createQueries, type Queries } from '../../src/storage/queries.js';
@@ -22,7 +23,7 @@ describe('storage: two-factor and audit tables on the embedded database (PGlite)
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'twofold-pglite-2fa-'));
     db = await openDatabase({ schema: SCHEMA, dataDir, logger: createLogger('silent'), mode: 'server' });
     await runMigrations(db.knex);
-    queries = createQueries(db.knex, createCipher(randomBytes(32)));
+    queries = createQueries(db.knex, createCipher(randomBytes(32)), createClientSecretHasher(randomBytes(32)));
   });
   after(async () => {
     await db?.close();
