@@ -5,7 +5,11 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAb
 /** ALLOWED from check() tells how many failures are on record, so a success need not reset a clean count. */
 export type LimitCheck = { status: 'ALLOWED'; failures?: number } | { status: 'LOCKED'; retryAfterSeconds: number };
 
-/** One limit: `allowed` failures within `windowSeconds`, then locked for `lockSeconds`. */
+/**
+ * One limit: `allowed` failures within `windowSeconds`, then locked for `lockSeconds`. With `repeatLocks`, each
+ * further lock that fail() starts within `repeatLocks.memorySeconds` of the first lasts twice as long as the one
+ * before, up to `repeatLocks.maxLockSeconds`.
+ */
 export interface AttemptLimit {
   check(key: string): Promise<LimitCheck>;
   /** Records a failure; returns LOCKED when this failure used up the allowance. */
@@ -20,16 +24,20 @@ export interface LimitRule {
   allowed: number;
   windowSeconds: number;
   lockSeconds: number;
+  repeatLocks?: { memorySeconds: number; maxLockSeconds: number };
 }
 
 /**
  * Password limits. Per account: 10 consecutive failures lock it for 15 minutes, counted per typed username
  * whether the account exists or not, so the lock reveals nothing (NIST SP 800-63B §3.2.2 allows at most 100).
- * Per IP: 50 failures in 15 minutes block that address for 15 minutes, against guessing across many usernames.
+ * That lock never grows: anyone can type a sysadmin's username, and a lock that grew would let them keep the
+ * sysadmin out for longer. Per IP: 50 failures in 15 minutes block that address for 15 minutes, against guessing
+ * across many usernames; an address that comes back for more is blocked twice as long each time within a day,
+ * up to 24 hours (increasing waits, NIST SP 800-63B §3.2.2).
  */
 export const PASSWORD_LIMITS = {
   account: { name: 'pwd-account', allowed: 10, windowSeconds: 15 * 60, lockSeconds: 15 * 60 },
-  ip: { name: 'pwd-ip', allowed: 50, windowSeconds: 15 * 60, lockSeconds: 15 * 60 },
+  ip: { name: 'pwd-ip', allowed: 50, windowSeconds: 15 * 60, lockSeconds: 15 * 60, repeatLocks: { memorySeconds: 24 * 60 * 60, maxLockSeconds: 24 * 60 * 60 } },
 } satisfies Record<string, LimitRule>;
 
 /**
@@ -69,11 +77,23 @@ export const CODE_FAILURES_PER_LOGIN = 5;
 export function createAttemptLimit(rule: LimitRule, store: { redis?: RedisClient | undefined; prefix: string }): AttemptLimit {
   const options = { keyPrefix: `${store.prefix}limit:${rule.name}`, points: rule.allowed, duration: rule.windowSeconds, blockDuration: rule.lockSeconds };
   // Fail closed: when Redis is unreachable the check throws instead of letting guesses through unchecked.
-  const limiter: RateLimiterAbstract = store.redis
-    ? new RateLimiterRedis({ ...options, storeClient: store.redis, rejectIfRedisNotReady: true })
-    : new RateLimiterMemory(options);
+  const limiterFor = (opts: typeof options): RateLimiterAbstract =>
+    store.redis ? new RateLimiterRedis({ ...opts, storeClient: store.redis, rejectIfRedisNotReady: true }) : new RateLimiterMemory(opts);
+  const limiter = limiterFor(options);
+  // How many locks this key has had lately: the next one lasts lockSeconds * 2^(that count - 1).
+  const repeat = rule.repeatLocks;
+  const lockCount = repeat && limiterFor({ keyPrefix: `${options.keyPrefix}:locks`, points: Number.MAX_SAFE_INTEGER, duration: repeat.memorySeconds, blockDuration: 0 });
 
   const locked = (res: RateLimiterRes): LimitCheck => ({ status: 'LOCKED', retryAfterSeconds: Math.max(1, Math.ceil(res.msBeforeNext / 1000)) });
+  /** Starts a lock on `key`: the rule's lockSeconds, or with repeatLocks twice the last one's. */
+  const lock = async (key: string): Promise<LimitCheck> => {
+    let seconds = rule.lockSeconds;
+    if (lockCount && repeat) {
+      const { consumedPoints } = await lockCount.consume(key);
+      seconds = Math.min(repeat.maxLockSeconds, rule.lockSeconds * 2 ** Math.min(consumedPoints - 1, 30));
+    }
+    return locked(await limiter.block(key, seconds));
+  };
 
   return {
     async check(key) {
@@ -85,7 +105,7 @@ export function createAttemptLimit(rule: LimitRule, store: { redis?: RedisClient
         const res = await limiter.consume(key);
         if (res.remainingPoints > 0) return { status: 'ALLOWED' };
         // The last allowed failure starts the full lock at once, whatever was left of the window.
-        return locked(await limiter.block(key, rule.lockSeconds));
+        return await lock(key);
       } catch (err) {
         if (err instanceof RateLimiterRes) return locked(err);
         throw err;

@@ -1,0 +1,60 @@
+// Attempt limits on the real Redis and in process: the lock after the allowance, and repeat locks that double.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import { createAttemptLimit, PASSWORD_LIMITS, type LimitRule } from '../../src/security/attempt-limits.js';
+import { createTestRedis, type TestRedis } from '../helpers/redis.js';
+
+const growing: LimitRule = { name: 'growing', allowed: 2, windowSeconds: 60, lockSeconds: 1, repeatLocks: { memorySeconds: 60, maxLockSeconds: 3 } };
+const fixed: LimitRule = { name: 'fixed', allowed: 2, windowSeconds: 60, lockSeconds: 1 };
+
+for (const kind of ['Redis', 'in-process'] as const) {
+  describe(`attempt limits (${kind})`, function () {
+    this.timeout(20_000);
+    let redis: TestRedis | undefined;
+    let prefix = 'local:';
+    before(async function () {
+      if (kind === 'Redis') {
+        redis = await createTestRedis();
+        prefix = redis.prefix;
+      }
+    });
+    after(async () => redis?.cleanup());
+    const limitFor = (rule: LimitRule) => createAttemptLimit(rule, { redis: redis?.redis, prefix });
+    /** Fails `key` until the limit locks it; returns the lock's length in seconds. */
+    const lockOut = async (limit: ReturnType<typeof limitFor>, key: string) => {
+      expect(await limit.fail(key)).to.deep.equal({ status: 'ALLOWED' });
+      const second = await limit.fail(key);
+      expect(second.status).to.equal('LOCKED');
+      return second.status === 'LOCKED' ? second.retryAfterSeconds : 0;
+    };
+
+    it('locks a key after its allowance, refuses it while locked, and counts keys apart', async function () {
+      const limit = limitFor(fixed);
+      expect(await lockOut(limit, 'a')).to.equal(1);
+      expect((await limit.check('a')).status).to.equal('LOCKED');
+      expect(await limit.check('b')).to.deep.equal({ status: 'ALLOWED', failures: 0 });
+      await sleep(1_100);
+      expect(await limit.check('a')).to.deep.equal({ status: 'ALLOWED', failures: 0 });
+      // Without repeatLocks every lock is as long as the first (the per-username password lock).
+      expect(await lockOut(limit, 'a')).to.equal(1);
+    });
+
+    it('doubles each repeat lock within the memory, up to the maximum', async function () {
+      const limit = limitFor(growing);
+      expect(await lockOut(limit, 'addr')).to.equal(1);
+      await sleep(1_100);
+      expect(await lockOut(limit, 'addr')).to.equal(2);
+      await sleep(2_100);
+      expect(await lockOut(limit, 'addr')).to.equal(3);
+      // Another key starts from the first lock's length.
+      expect(await lockOut(limit, 'other')).to.equal(1);
+    });
+  });
+}
+
+describe('password limits', function () {
+  it('never lengthen the per-username lock (anyone can type a username), and lengthen the per-address one up to a day', function () {
+    expect(PASSWORD_LIMITS.account).not.to.have.property('repeatLocks');
+    expect(PASSWORD_LIMITS.ip.repeatLocks).to.deep.equal({ memorySeconds: 86_400, maxLockSeconds: 86_400 });
+  });
+});
