@@ -20,6 +20,8 @@ export interface MailLocals {
   'mfa-reset': { name: string; reason: string; when: Date };
   /** Too many wrong second-factor codes: the second factor is locked for `minutes`. */
   'second-factor-locked': { name: string; minutes: number };
+  /** Too many wrong passwords for the username: it is locked for `minutes`. */
+  'password-locked': { name: string; minutes: number };
 }
 
 export type MailTemplate =
@@ -30,6 +32,7 @@ export type MailTemplate =
   | 'mfa-disconnected'
   | 'email-changed'
   | 'second-factor-locked'
+  | 'password-locked'
   | 'mfa-reset';
 
 // Written out so that a template missing from either MailTemplate or MailLocals fails to compile.
@@ -41,6 +44,7 @@ const TEMPLATES: { [T in MailTemplate]: keyof MailLocals extends MailTemplate ? 
   'mfa-disconnected': 'mfa-disconnected',
   'email-changed': 'email-changed',
   'second-factor-locked': 'second-factor-locked',
+  'password-locked': 'password-locked',
   'mfa-reset': 'mfa-reset',
 };
 

@@ -4,6 +4,8 @@ import { Browser, hiddenInput } from '../helpers/browser.js';
 import { createUser } from '../helpers/app.js';
 import { isCallback, openLogin, startAuthorization, submitPassword } from '../helpers/relying-party.js';
 import { useFlowSuite } from '../helpers/flow-suite.js';
+import { listOutbox } from '../../src/mail/outbox.js';
+import { within } from '../helpers/within.js';
 
 describe('login page', function () {
   const suite = useFlowSuite({ clock: false });
@@ -100,6 +102,16 @@ describe('login page', function () {
     const bob = await loginPage();
     const ok = await submitPassword(bob.browser, suite.rp, bob.page, 'bob', 'a long enough password');
     expect(ok.stoppedAt).to.be.a('string');
+
+    // The owner is told once, by the failure that started the lock, not by the attempts refused during it (no
+    // SMTP_URL here, so the development outbox holds the mail).
+    // Sent after the answer (so that timing tells nothing): wait for it.
+    const noticesFor = async (to: string) => (await listOutbox(suite.app.config.dataDir)).filter((m) => m.to === to);
+    expect(await within(2_500, async () => (await noticesFor('locky@example.com')).length > 0)).to.equal(true);
+    const notices = await noticesFor('locky@example.com');
+    expect(notices).to.have.length(1);
+    expect(notices[0]!.subject).to.equal('Your Twofold account is locked after wrong passwords');
+    expect(notices[0]!.text).to.contain('Logging in with your username is locked for 15 minutes.');
   });
 
   it('locks a username that does not exist exactly like one that does', async function () {
@@ -110,6 +122,8 @@ describe('login page', function () {
     }
     expect(last!.status).to.equal(429);
     expect(last!.html).to.contain('Try again in 15 minutes.');
+    // Nobody to tell, and nothing that would tell the guesser otherwise: the same page as for a real account.
+    expect((await listOutbox(suite.app.config.dataDir)).filter((m) => m.to.includes('ghost'))).to.have.length(0);
   });
 
   it('shows an expired-page message for an unknown interaction instead of an error trace', async function () {

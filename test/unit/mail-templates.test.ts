@@ -18,6 +18,7 @@ const SAMPLES: { [T in MailTemplate]: MailLocals[T] } = {
   'mfa-disconnected': { name: 'Alice Example', when: WHEN, recovery: false },
   'email-changed': { name: 'Alice Example', oldEmail: 'alice@old.example', newEmail: 'alice@new.example' },
   'second-factor-locked': { name: 'Alice Example', minutes: 15 },
+  'password-locked': { name: 'Alice Example', minutes: 15 },
   'mfa-reset': { name: 'Alice Example', reason: 'Lost phone, ticket #42', when: WHEN },
 };
 
@@ -114,6 +115,8 @@ describe('mail templates', function () {
     expect(render('email-changed').text).to.include('changed from alice@old.example to alice@new.example.');
     expect(render('second-factor-locked').text).to.include('is locked for 15 minutes.');
     expect(render('second-factor-locked', { minutes: 1 }).text).to.include('is locked for 1 minute.');
+    expect(render('password-locked').text).to.include('Logging in with your username is locked for 15 minutes.');
+    expect(visibleText(render('password-locked', { minutes: 1 }).html)).to.include('is locked for 1 minute.');
   });
 
   it('mfa-reset: says when, gives the administrator\'s reason (escaped in HTML) and what happens at the next login', function () {

@@ -80,7 +80,7 @@ export function addEmailCodeRoutes(router: Router, deps: InteractionDeps): void 
       case 'LOCKED':
         if (result.justLocked) {
           await deps.audit.record('mfa.email.locked', origin, state.accountId, { lockSeconds: result.retryAfterSeconds });
-          await notifyLockout(deps, state.accountId, result.retryAfterSeconds);
+          await notifyLockout(deps, state.accountId, 'second-factor-locked', result.retryAfterSeconds);
         }
         ctx.status = 429;
         return showEmailCode(ctx, details, sentTo, { notice: 'LOCKED', wait: describeWait(result.retryAfterSeconds) });

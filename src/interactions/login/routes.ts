@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { requestedAcrRank } from '../../oidc/acr.js';
 import { minutesToWait } from '../../security/attempt-limits.js';
+import { notifyLockout } from '../notify-lockout.js';
 import { requestOrigin } from '../../security/audit.js';
 import { completeLogin } from '../complete-login.js';
 import type { InteractionDeps } from '../deps.js';
@@ -52,6 +53,12 @@ export function addLoginRoutes(router: Router, deps: InteractionDeps): void {
     const origin = requestOrigin(ctx, details.params['client_id']);
     if (result.status === 'LOCKED') {
       await deps.audit.record('password.locked', origin, result.accountId ?? null);
+      // Not awaited: a known username must not answer later than an unknown one (no account enumeration by timing).
+      if (result.accountLocked && result.accountId) {
+        notifyLockout(deps, result.accountId, 'password-locked', result.retryAfterSeconds).catch((err: unknown) => {
+          deps.logger.warn({ err: { message: (err as Error).message }, event: 'notify.password-locked' }, 'could not send the lockout notice');
+        });
+      }
       ctx.status = 429;
       ctx.set('Retry-After', String(result.retryAfterSeconds));
       return showLogin(deps.provider, ctx, details, { username, error: 'LOCKED', minutes: minutesToWait(result.retryAfterSeconds) });

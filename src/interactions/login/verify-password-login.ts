@@ -14,7 +14,8 @@ export interface PasswordLoginDeps {
 export type PasswordLoginResult =
   | { status: 'OK'; account: Account; hasTotp: boolean }
   | { status: 'INVALID'; accountId?: string }
-  | { status: 'LOCKED'; retryAfterSeconds: number; accountId?: string };
+  /** `accountLocked` when this very failure locked the username of an existing account (its owner is told). */
+  | { status: 'LOCKED'; retryAfterSeconds: number; accountId?: string; accountLocked?: boolean };
 
 /**
  * Checks a username and password. Unknown user, wrong password and disabled account all answer INVALID after
@@ -45,7 +46,7 @@ export async function verifyPasswordLogin(
 
   const [ipAfter, accountAfter] = await Promise.all([deps.limits.ip.fail(input.ip), deps.limits.account.fail(accountKey)]);
   const accountId = account?.id;
-  if (accountAfter.status === 'LOCKED') return { ...accountAfter, accountId };
+  if (accountAfter.status === 'LOCKED') return { ...accountAfter, accountId, accountLocked: accountId !== undefined && !account?.disabled };
   if (ipAfter.status === 'LOCKED') return { ...ipAfter, accountId };
   return { status: 'INVALID', accountId };
 }

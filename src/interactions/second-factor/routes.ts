@@ -47,7 +47,7 @@ export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): vo
       case 'LOCKED':
         if (result.justLocked) {
           await deps.audit.record('mfa.totp.locked', origin, state.accountId, { lockSeconds: result.retryAfterSeconds });
-          await notifyLockout(deps, state.accountId, result.retryAfterSeconds);
+          await notifyLockout(deps, state.accountId, 'second-factor-locked', result.retryAfterSeconds);
         }
         ctx.status = 429;
         ctx.set('Retry-After', String(result.retryAfterSeconds));
