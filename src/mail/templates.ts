@@ -22,6 +22,8 @@ export interface MailLocals {
   'second-factor-locked': { name: string; minutes: number };
   /** Too many wrong passwords for the username: it is locked for `minutes`. */
   'password-locked': { name: string; minutes: number };
+  /** The right password after `failures` wrong ones in a row: perhaps a guess. */
+  'password-after-failures': { name: string; failures: number; when: Date; ip: string; userAgent: string };
 }
 
 export type MailTemplate =
@@ -33,6 +35,7 @@ export type MailTemplate =
   | 'email-changed'
   | 'second-factor-locked'
   | 'password-locked'
+  | 'password-after-failures'
   | 'mfa-reset';
 
 // Written out so that a template missing from either MailTemplate or MailLocals fails to compile.
@@ -45,6 +48,7 @@ const TEMPLATES: { [T in MailTemplate]: keyof MailLocals extends MailTemplate ? 
   'email-changed': 'email-changed',
   'second-factor-locked': 'second-factor-locked',
   'password-locked': 'password-locked',
+  'password-after-failures': 'password-after-failures',
   'mfa-reset': 'mfa-reset',
 };
 

@@ -114,6 +114,29 @@ describe('login page', function () {
     expect(notices[0]!.text).to.contain('Logging in with your username is locked for 15 minutes.');
   });
 
+  it('tells the owner when the right password follows 3 or more wrong ones, and not after fewer', async function () {
+    await createUser(suite.app, { username: 'guessed', password: 'a long enough password' });
+    await createUser(suite.app, { username: 'typo', password: 'a long enough password' });
+    const attempt = async (username: string, password: string) => {
+      const { browser, page } = await loginPage();
+      return submitPassword(browser, suite.rp, page, username, password);
+    };
+    for (const [username, wrong] of [['guessed', 3], ['typo', 2]] as const) {
+      for (let i = 0; i < wrong; i++) expect((await attempt(username, `wrong ${i}`)).status).to.equal(401);
+      expect((await attempt(username, 'a long enough password')).stoppedAt).to.be.a('string');
+    }
+    const noticesFor = async (to: string) => (await listOutbox(suite.app.config.dataDir)).filter((m) => m.to === to);
+    expect(await within(2_500, async () => (await noticesFor('guessed@example.com')).length > 0)).to.equal(true);
+    const [notice] = await noticesFor('guessed@example.com');
+    expect(notice!.subject).to.equal('Your Twofold password was entered after wrong attempts');
+    expect(notice!.text).to.contain('after 3 wrong attempts in a row').and.contain('IP address: 127.0.0.1');
+    // The count starts again after a success: one more right password tells nobody.
+    expect((await attempt('guessed', 'a long enough password')).stoppedAt).to.be.a('string');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await noticesFor('guessed@example.com')).to.have.length(1);
+    expect(await noticesFor('typo@example.com')).to.have.length(0);
+  });
+
   it('locks a username that does not exist exactly like one that does', async function () {
     let last;
     for (let i = 0; i < 10; i++) {

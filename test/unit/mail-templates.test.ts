@@ -19,6 +19,7 @@ const SAMPLES: { [T in MailTemplate]: MailLocals[T] } = {
   'email-changed': { name: 'Alice Example', oldEmail: 'alice@old.example', newEmail: 'alice@new.example' },
   'second-factor-locked': { name: 'Alice Example', minutes: 15 },
   'password-locked': { name: 'Alice Example', minutes: 15 },
+  'password-after-failures': { name: 'Alice Example', failures: 4, when: WHEN, ip: '192.0.2.10', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0' },
   'mfa-reset': { name: 'Alice Example', reason: 'Lost phone, ticket #42', when: WHEN },
 };
 
@@ -117,6 +118,9 @@ describe('mail templates', function () {
     expect(render('second-factor-locked', { minutes: 1 }).text).to.include('is locked for 1 minute.');
     expect(render('password-locked').text).to.include('Logging in with your username is locked for 15 minutes.');
     expect(visibleText(render('password-locked', { minutes: 1 }).html)).to.include('is locked for 1 minute.');
+    const afterFailures = render('password-after-failures');
+    expect(afterFailures.text).to.include('entered correctly after 4 wrong attempts in a row.').and.include('IP address: 192.0.2.10');
+    expect(visibleText(afterFailures.html)).to.include('after 4 wrong attempts in a row.').and.include('192.0.2.10');
   });
 
   it('mfa-reset: says when, gives the administrator\'s reason (escaped in HTML) and what happens at the next login', function () {

@@ -5,6 +5,7 @@ import type Provider from 'oidc-provider';
 import { requestedAcrRank } from '../../oidc/acr.js';
 import { minutesToWait } from '../../security/attempt-limits.js';
 import { notifyLockout } from '../notify-lockout.js';
+import { NOTICE_AFTER_FAILURES, notifyPasswordAfterFailures } from './notify-after-failures.js';
 import { requestOrigin } from '../../security/audit.js';
 import { completeLogin } from '../complete-login.js';
 import type { InteractionDeps } from '../deps.js';
@@ -72,6 +73,7 @@ export function addLoginRoutes(router: Router, deps: InteractionDeps): void {
 
     // A new login replaces whatever an earlier attempt in this interaction left behind: the next step's state
     // overwrites it, and a login that is complete now clears it.
+    if (result.failuresBefore >= NOTICE_AFTER_FAILURES) notifyPasswordAfterFailures(deps, result.account, result.failuresBefore, origin);
     const next = await startSecondFactor(deps, {
       uid: details.uid,
       account: result.account,
