@@ -4,6 +4,7 @@ import { createUser } from '../helpers/app.js';
 import { codeFor, secretOnPage } from '../helpers/phone.js';
 import { exchangeCode, isCallback, openLogin, startAuthorization, startSignIn, type AuthorizationStart } from '../helpers/relying-party.js';
 import { useFlowSuite } from '../helpers/flow-suite.js';
+import { listOutbox } from '../../src/mail/outbox.js';
 
 const PASSWORD = 'sysadmin password 2';
 
@@ -108,6 +109,12 @@ describe('setting up two-factor authentication', function () {
     expect(accepted.stoppedAt).to.be.a('string');
     const events = (await suite.app.queries.auditEvents.list({ accountId: account.id, limit: 20 })).map((e) => e.event);
     expect(events).to.include('mfa.connected');
+    // The address changed in step 4: audited, and the old address told (no SMTP_URL here: the development outbox).
+    const [changed] = await suite.app.queries.auditEvents.list({ accountId: account.id, event: 'account.email_changed', limit: 5 });
+    expect(changed?.details).to.deep.equal({ via: 'setup' });
+    const notices = (await listOutbox(suite.app.config.dataDir)).filter((m) => m.to === 'old@example.com' && m.subject.includes('email address'));
+    expect(notices).to.have.length(1);
+    expect(notices[0]!.text).to.contain('ada@example.org');
   });
 
   it('leaves the account unenrolled when setup is abandoned, and shows a new key next time', async function () {

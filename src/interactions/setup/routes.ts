@@ -107,6 +107,12 @@ export function addSetupRoutes(router: Router, deps: InteractionDeps): void {
     }
     const account = await deps.queries.accounts.findById(state.accountId);
     const updated = account && account.email !== email ? await deps.queries.accounts.updateProfile(state.accountId, { email }) : account;
+    if (account && updated && updated !== account) {
+      await deps.audit.record('account.email_changed', origin, account.id, { via: 'setup' });
+      // The old address hears of it, as from Edit profile (ASVS 6.3.7): whoever has the password could be setting up.
+      const notice = await deps.mailer.send({ to: account.email, template: 'email-changed', locals: { name: account.name, oldEmail: account.email, newEmail: email } });
+      if (notice.status !== 'SENT') deps.logger.warn({ accountId: account.id, event: 'notify.email_changed' }, 'could not send the email change notice');
+    }
     // The address becomes a back-up only once its owner clicks the link; a failed send is retried from Your settings.
     if (updated && !updated.emailVerifiedAt) {
       const sent = await sendVerificationLink({ store: deps.store, mailer: deps.mailer, issuer: deps.issuer }, updated);
