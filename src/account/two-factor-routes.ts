@@ -10,6 +10,7 @@ import { connectAuthenticator } from '../interactions/setup/connect-authenticato
 import { verifyTotpLogin } from '../interactions/second-factor/verify-totp-login.js';
 import { sendEmailCode } from '../interactions/email-code/send-email-code.js';
 import { verifyEmailCode } from '../interactions/email-code/verify-email-code.js';
+import { notifyBackupCodeUsed, notifyLockout } from '../interactions/notify-owner.js';
 import { endOtherSessions } from './end-other-sessions.js';
 import { hasRecentSecondFactor, recordSecondFactor } from './signed-in-account.js';
 import { signedInOf, type AccountDeps } from './routes.js';
@@ -21,6 +22,8 @@ const RETURN_PATHS = new Set(['/account/two-factor', '/account/two-factor/discon
 const returnPathOf = (value: unknown) => (typeof value === 'string' && RETURN_PATHS.has(value) ? value : '/account/two-factor');
 const connectKey = (sessionUid: string) => `connect:${sessionUid}`;
 const reauthLogin = (sessionUid: string) => `account:${sessionUid}`;
+/** The audit log's `via` for the "Confirm it's you" re-check, to tell it from a login. */
+const REAUTH = 'confirm-it-is-you';
 
 /** Registers the two-factor pages on the /account router. */
 export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSignedIn: Middleware): void {
@@ -85,7 +88,10 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
     if (limit.status === 'LOCKED') throw new AppError('TOO_MANY_REQUESTS');
     const result = await connectAuthenticator({ queries: deps.queries, clock: deps.clock }, { accountId: account.id, secret, code: (ctx.request.body as Record<string, unknown>)['code'] });
     if (result.status !== 'CONNECTED') {
-      if (result.status === 'WRONG') await deps.limits.secondFactor.fail(account.id);
+      if (result.status === 'WRONG') {
+        await deps.limits.secondFactor.fail(account.id);
+        await deps.audit.record('mfa.totp.rejected', requestOrigin(ctx), account.id, { reason: 'wrong', via: 'connect' });
+      }
       ctx.status = 400;
       return renderConnect(ctx, deps, sealed, switching, result.status === 'WRONG' ? 'WRONG' : 'FORMAT');
     }
@@ -108,10 +114,18 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
     const body = ctx.request.body as Record<string, unknown>;
     const returnTo = returnPathOf(body['return']);
     const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock }, { accountId: signedIn.account.id, code: body['code'] });
+    // Audited and told like the same step of a login (ASVS 6.3.5, 16.3.1), marked as a re-check.
+    const origin = requestOrigin(ctx);
+    if (result.status === 'WRONG') await deps.audit.record('mfa.totp.rejected', origin, signedIn.account.id, { reason: result.reason, via: REAUTH });
+    if (result.status === 'LOCKED' && result.justLocked) {
+      await deps.audit.record('mfa.totp.locked', origin, signedIn.account.id, { lockSeconds: result.retryAfterSeconds, via: REAUTH });
+      await notifyLockout(deps, signedIn.account.id, 'second-factor-locked', result.retryAfterSeconds);
+    }
     if (result.status !== 'OK') {
       ctx.status = result.status === 'LOCKED' ? 429 : 400;
       return renderVerify(ctx, deps, { returnTo, error: result.status });
     }
+    await deps.audit.record('mfa.totp.accepted', origin, signedIn.account.id, { via: REAUTH });
     await recordSecondFactor(deps.store, signedIn, deps.clock(), 'otp');
     ctx.status = 303;
     ctx.redirect(returnTo);
@@ -121,6 +135,9 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
     const signedIn = signedInOf(ctx);
     const returnTo = returnPathOf((ctx.request.body as Record<string, unknown>)['return']);
     const result = await sendEmailCode(deps, { uid: reauthLogin(signedIn.sessionUid), accountId: signedIn.account.id, ip: ctx.ip });
+    if (result.status === 'SENT' || result.status === 'SEND_FAILED') {
+      await deps.audit.record(result.status === 'SENT' ? 'mfa.email.sent' : 'mfa.email.send_failed', requestOrigin(ctx), signedIn.account.id, { via: REAUTH });
+    }
     if (result.status !== 'SENT') ctx.status = result.status === 'LIMITED' ? 429 : result.status === 'SEND_FAILED' ? 503 : 400;
     await renderVerify(ctx, deps, { returnTo, email: result.status === 'SENT' ? maskEmail(result.email) : undefined, error: result.status === 'SENT' ? undefined : result.status });
   });
@@ -130,6 +147,16 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
     const body = ctx.request.body as Record<string, unknown>;
     const returnTo = returnPathOf(body['return']);
     const result = await verifyEmailCode({ store: deps.store, codes: deps.codes, clock: deps.clock, limit: deps.limits.secondFactor }, { uid: reauthLogin(signedIn.sessionUid), accountId: signedIn.account.id, code: body['code'] });
+    const origin = requestOrigin(ctx);
+    if (result.status === 'WRONG') await deps.audit.record('mfa.email.rejected', origin, signedIn.account.id, { via: REAUTH });
+    if (result.status === 'LOCKED' && result.justLocked) {
+      await deps.audit.record('mfa.email.locked', origin, signedIn.account.id, { lockSeconds: result.retryAfterSeconds, via: REAUTH });
+      await notifyLockout(deps, signedIn.account.id, 'second-factor-locked', result.retryAfterSeconds);
+    }
+    if (result.status === 'OK') {
+      await deps.audit.record('mfa.email.accepted', origin, signedIn.account.id, { via: REAUTH });
+      await notifyBackupCodeUsed(deps, signedIn.account.id, origin);
+    }
     if (result.status !== 'OK') {
       ctx.status = result.status === 'LOCKED' ? 429 : 400;
       return renderVerify(ctx, deps, { returnTo, email: maskEmail(signedIn.account.email), error: `EMAIL_${result.status}` });

@@ -231,6 +231,9 @@ describe('Your settings', function () {
     expect(wrong.html).to.contain('That code is not right.');
     const again = await browser.submit(wrong, '/account/verify', { code: codeFor(secret, suite.clock), return: returnTo });
     expect(again.url).to.equal(url('/account/two-factor/disconnect'));
+    // The re-check is in the audit log like the same step of a login, marked as such.
+    expect((await events(account.id, 'mfa.totp.rejected')).map((e) => e.details)).to.deep.equal([{ reason: 'wrong', via: 'confirm-it-is-you' }]);
+    expect((await events(account.id, 'mfa.totp.accepted')).map((e) => e.details)).to.deep.include({ via: 'confirm-it-is-you' });
     const done = await browser.submit(again, '/two-factor/disconnect', {});
     expect(done.status).to.equal(200);
     expect(done.html).to.contain('Two-factor authentication is disconnected');
@@ -240,6 +243,24 @@ describe('Your settings', function () {
     const [event] = await events(account.id, 'mfa.disconnected');
     expect(event?.details).to.deep.equal({ recovery: false, sessionsEnded: 0, grantsRevoked: 0 });
     expect((await mailTo(account.email, /authenticator app was disconnected/)).text).not.to.contain('back-up code sent by email');
+  });
+
+  it('confirms it is you with a back-up code by email: audited as a re-check, and the owner told the code was used', async function () {
+    const { account, secret } = await sysadminWithApp('mailcheck', { verified: true });
+    const { browser } = await signInToSettings('mailcheck', secret);
+    suite.clock.now += ELEVEN_MINUTES;
+    const verify = await browser.follow(url('/account/verify?return=/account/profile'));
+    const sent = await browser.submit(verify, '/account/verify/email-code', { return: '/account/profile' });
+    expect(sent.status).to.equal(200);
+    const code = /\b(\d{6})\b/.exec((await mailTo(account.email, /back-up code$/)).text)?.[1] ?? '';
+    const wrong = await browser.submit(sent, '/account/verify/email-code/check', { code: code === '123456' ? '654321' : '123456', return: '/account/profile' });
+    expect(wrong.status).to.equal(400);
+    const done = await browser.submit(wrong, '/account/verify/email-code/check', { code, return: '/account/profile' });
+    expect(done.url).to.equal(url('/account/profile'));
+    for (const event of ['mfa.email.sent', 'mfa.email.rejected', 'mfa.email.accepted']) {
+      expect((await events(account.id, event)).map((e) => e.details), event).to.deep.equal([{ via: 'confirm-it-is-you' }]);
+    }
+    expect((await mailTo(account.email, /A back-up code was used/)).text).to.contain('IP address: 127.0.0.1');
   });
 
   it('switches to a new phone: a new key, the old app working until the new one is proven, then only the new one', async function () {

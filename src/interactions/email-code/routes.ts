@@ -4,14 +4,14 @@ import type { Context } from 'koa';
 import { AppError } from '../../errors.js';
 import { ACR_PASSWORD_EMAIL, acrRank, requestedAcrRank } from '../../oidc/acr.js';
 import { minutesToWait } from '../../security/attempt-limits.js';
-import { requestOrigin, type RequestOrigin } from '../../security/audit.js';
+import { requestOrigin } from '../../security/audit.js';
 import { maskEmail } from '../../security/one-time-code.js';
 import { completeLogin } from '../complete-login.js';
 import type { InteractionDeps } from '../deps.js';
 import { loadInteractionAndState, type InteractionDetails } from '../load-interaction.js';
 import { showCode } from '../second-factor/routes.js';
 import { countWrongCode } from '../count-wrong-code.js';
-import { notifyLockout } from '../notify-lockout.js';
+import { notifyBackupCodeUsed, notifyLockout } from '../notify-owner.js';
 import { sendEmailCode } from './send-email-code.js';
 import { verifyEmailCode } from './verify-email-code.js';
 
@@ -101,16 +101,4 @@ export function addEmailCodeRoutes(router: Router, deps: InteractionDeps): void 
     ctx.status = 303;
     ctx.redirect(`/interaction/${details.uid}`);
   });
-}
-
-/** Tells the person by email that a back-up code was used; a failure here is logged, not shown. */
-async function notifyBackupCodeUsed(deps: InteractionDeps, accountId: string, origin: RequestOrigin): Promise<void> {
-  const account = await deps.queries.accounts.findById(accountId);
-  if (!account) return;
-  const sent = await deps.mailer.send({
-    to: account.email,
-    template: 'backup-code-used',
-    locals: { name: account.name, when: new Date(deps.clock()), ip: origin.ip, userAgent: origin.userAgent ?? 'unknown' },
-  });
-  if (sent.status !== 'SENT') deps.logger.warn({ accountId, event: 'notify.backup_code_used' }, 'could not send the back-up code notification');
 }

@@ -10,7 +10,7 @@ import type { InteractionDeps } from '../deps.js';
 import type { LoginState } from '../login-state.js';
 import { loadInteractionAndState, type InteractionDetails } from '../load-interaction.js';
 import { countWrongCode } from '../count-wrong-code.js';
-import { notifyLockout } from '../notify-lockout.js';
+import { notifyLockout } from '../notify-owner.js';
 import { verifyTotpLogin } from './verify-totp-login.js';
 
 export type CodeError = 'FORMAT' | 'WRONG' | 'LOCKED' | 'NO_EMAIL';

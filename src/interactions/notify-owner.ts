@@ -1,0 +1,56 @@
+// What an account's owner is told by email about its logins (ASVS 6.3.5): locks, a back-up code used, a password
+// that came after wrong ones. A failed send is logged, never shown: the login goes on without it.
+import { minutesToWait } from '../security/attempt-limits.js';
+import type { RequestOrigin } from '../security/audit.js';
+import type { Account } from '../storage/queries.js';
+import type { InteractionDeps } from './deps.js';
+
+/** Wrong passwords in a row before a right one that make it worth telling the owner. */
+export const NOTICE_AFTER_FAILURES = 3;
+
+/**
+ * Emails the account that its password or second factor is locked; a failed send is logged, never shown. Sent only
+ * by the failure that starts a lock, so at most once per lock.
+ */
+export async function notifyLockout(
+  deps: Pick<InteractionDeps, 'queries' | 'mailer' | 'logger'>,
+  accountId: string,
+  template: 'password-locked' | 'second-factor-locked',
+  lockSeconds: number,
+): Promise<void> {
+  const account = await deps.queries.accounts.findById(accountId);
+  if (!account) return;
+  const sent = await deps.mailer.send({ to: account.email, template, locals: { name: account.name, minutes: minutesToWait(lockSeconds) } });
+  if (sent.status !== 'SENT') deps.logger.warn({ accountId, event: `notify.${template}` }, 'could not send the lockout notice');
+}
+
+/** Tells the owner that a back-up code sent by email was used, with where from. */
+export async function notifyBackupCodeUsed(deps: Pick<InteractionDeps, 'queries' | 'mailer' | 'logger' | 'clock'>, accountId: string, origin: RequestOrigin): Promise<void> {
+  const account = await deps.queries.accounts.findById(accountId);
+  if (!account) return;
+  const sent = await deps.mailer.send({
+    to: account.email,
+    template: 'backup-code-used',
+    locals: { name: account.name, when: new Date(deps.clock()), ip: origin.ip, userAgent: origin.userAgent ?? 'unknown' },
+  });
+  if (sent.status !== 'SENT') deps.logger.warn({ accountId, event: 'notify.backup_code_used' }, 'could not send the back-up code notification');
+}
+
+/**
+ * Tells the owner that their password was entered after `failures` wrong ones (perhaps a guess that worked), with
+ * where from. Not awaited by the login.
+ */
+export function notifyPasswordAfterFailures(
+  deps: Pick<InteractionDeps, 'mailer' | 'logger' | 'clock'>,
+  account: Account,
+  failures: number,
+  origin: RequestOrigin,
+): void {
+  const locals = { name: account.name, failures, when: new Date(deps.clock()), ip: origin.ip, userAgent: origin.userAgent ?? 'unknown' };
+  deps.mailer
+    .send({ to: account.email, template: 'password-after-failures', locals })
+    .then((sent) => sent.status === 'SENT' || Promise.reject(new Error(`not sent: ${sent.status}`)))
+    .catch((err: unknown) => {
+      deps.logger.warn({ accountId: account.id, err: { message: (err as Error).message }, event: 'notify.password_after_failures' }, 'could not send the notice of a password after failures');
+    });
+}
