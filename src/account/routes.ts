@@ -1,4 +1,4 @@
-// /account: Your settings, Edit profile, back-up email verification and Log out.
+// /account: Your settings, Edit profile, Change password, back-up email verification and Log out.
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { AppError } from '../errors.js';
@@ -9,6 +9,7 @@ import { accountLoginUrl } from './account-client.js';
 import { confirmVerificationLink, peekVerificationLink, sendVerificationLink } from './email-verification.js';
 import { endOtherSessions } from './end-other-sessions.js';
 import { hasRecentSecondFactor, loadSignedIn, type SignedIn } from './signed-in-account.js';
+import { addPasswordRoutes } from './password-routes.js';
 import { addTwoFactorRoutes } from './two-factor-routes.js';
 import { normalizeEmail, normalizeName } from './validate-profile.js';
 
@@ -129,6 +130,7 @@ export function createAccountRouter(deps: AccountDeps): Router {
   });
 
   addTwoFactorRoutes(router, deps, requireSignedIn);
+  addPasswordRoutes(router, deps, requireSignedIn);
   return router;
 }
 

@@ -21,10 +21,10 @@ Administers a Twofold identity provider. Reads the same environment as the serve
 DATABASE_URL (unset: the embedded database in DATA_DIR), DATABASE_SCHEMA, DATA_DIR, SECRET_KEY, REDIS_URL (or REDIS_SENTINELS, REDIS_CLUSTER_NODES), NODE_ENV, LOG_LEVEL.
 
 Commands:
-  users add|list|set-role|disable|enable          manage accounts
-  clients add|list|remove|rotate-secret|token    manage OIDC clients and initial access tokens
-  keys rotate|list                               rotate the signing keys, list them and their state
-  migrate                                        bring the database schema up to date
+  users add|list|set-role|set-password|disable|enable   manage accounts
+  clients add|list|remove|rotate-secret|token           manage OIDC clients and initial access tokens
+  keys rotate|list                                      rotate the signing keys, list them and their state
+  migrate                                               bring the database schema up to date
 
 Run twofold <command> --help for details.
 Exit codes: 0 done, 1 failed (e.g. the database is unreachable), 2 bad input (fix the command and retry).`;

@@ -22,6 +22,8 @@ export interface MailLocals {
   'second-factor-locked': { name: string; minutes: number };
   /** Too many wrong passwords for the username: it is locked for `minutes`. */
   'password-locked': { name: string; minutes: number };
+  /** The password was changed on Your settings (other sessions were logged out). */
+  'password-changed': { name: string; when: Date; ip: string; userAgent: string };
   /** The right password after `failures` wrong ones in a row: perhaps a guess. */
   'password-after-failures': { name: string; failures: number; when: Date; ip: string; userAgent: string };
 }
@@ -36,6 +38,7 @@ export type MailTemplate =
   | 'second-factor-locked'
   | 'password-locked'
   | 'password-after-failures'
+  | 'password-changed'
   | 'mfa-reset';
 
 // Written out so that a template missing from either MailTemplate or MailLocals fails to compile.
@@ -49,6 +52,7 @@ const TEMPLATES: { [T in MailTemplate]: keyof MailLocals extends MailTemplate ? 
   'second-factor-locked': 'second-factor-locked',
   'password-locked': 'password-locked',
   'password-after-failures': 'password-after-failures',
+  'password-changed': 'password-changed',
   'mfa-reset': 'mfa-reset',
 };
 

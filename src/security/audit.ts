@@ -21,6 +21,8 @@ export const AUDIT_EVENTS = [
   'mfa.disconnected',
   'mfa.reset',
   'account.email_changed',
+  // Changed on Your settings, with the other sessions and grants that ended.
+  'account.password_changed',
   // The person logged out of their other sessions from Your settings, with how many sessions and grants ended.
   'account.sessions_ended',
   'account.created',

@@ -199,6 +199,14 @@ export function createAccountQueries(knex: Knex, changes: AccountChanges = creat
     return announced(row && toAccount(row as AccountRow));
   }
 
+  /** Replaces the account's password hash; false if there is no such account. */
+  async function setPasswordHash(accountId: string, passwordHash: string): Promise<boolean> {
+    if (!UUID.test(accountId)) return false;
+    const count = await accounts().where({ id: accountId }).update({ password_hash: passwordHash, updated_at: knex.fn.now() as unknown as Date });
+    if (count > 0) changes.announce(accountId);
+    return count > 0;
+  }
+
   /** Marks `email` as verified, only if it is still the account's email (it may have changed since the code was sent); false otherwise. */
   async function markEmailVerified(accountId: string, email: string): Promise<boolean> {
     if (!UUID.test(accountId)) return false;
@@ -231,6 +239,7 @@ export function createAccountQueries(knex: Knex, changes: AccountChanges = creat
     changeDisabled,
     usePostponement,
     updateProfile,
+    setPasswordHash,
     markEmailVerified,
   };
 }

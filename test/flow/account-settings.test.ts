@@ -297,6 +297,59 @@ describe('Your settings', function () {
     expect(fresh.url).to.equal(url('/account'));
   });
 
+  it('changes the password with the current one: checked, counted, logged out elsewhere, told by email and audited', async function () {
+    const { account, secret } = await sysadminWithApp('rekey');
+    const { browser, page } = await signInToSettings('rekey', secret);
+    expect(page.html).to.contain('<a href="/account/password">Change password</a>');
+    const { browser: elsewhere } = await signInToSettings('rekey', secret);
+    const form = await browser.follow(url('/account/password'));
+    expect(form.html).to.contain('<label for="current_password">Current password</label>');
+    const NEW = 'a brand new passphrase here';
+
+    const wrong = await browser.submit(form, '/account/password', { current_password: 'not it', new_password: NEW, repeat_password: NEW });
+    expect(wrong.status).to.equal(400);
+    expect(wrong.html).to.contain('Your current password is not right.');
+    expect((await events(account.id, 'password.failed')).map((e) => e.details)).to.deep.equal([{ via: 'change' }]);
+    const mismatch = await browser.submit(wrong, '/account/password', { current_password: PASSWORD, new_password: NEW, repeat_password: `${NEW}!` });
+    expect(mismatch.status).to.equal(400);
+    expect(mismatch.html).to.contain('The new password and its repetition are not the same.');
+    const weak = await browser.submit(mismatch, '/account/password', { current_password: PASSWORD, new_password: 'rekey-rekey-rekey', repeat_password: 'rekey-rekey-rekey' });
+    expect(weak.status).to.equal(400);
+    expect(weak.html).to.contain('must not contain the username');
+    expect(await suite.app.queries.accounts.findById(account.id)).to.include({ passwordHash: account.passwordHash });
+
+    const done = await browser.submit(weak, '/account/password', { current_password: PASSWORD, new_password: NEW, repeat_password: NEW });
+    expect(done.url).to.equal(url('/account/password?changed=1'));
+    expect(done.html).to.contain('Your password was changed. You were logged out everywhere else.');
+    expect((await events(account.id, 'account.password_changed'))[0]?.details).to.include({ sessionsEnded: 1 });
+    expect((await mailTo(account.email, /password of your Twofold account was changed/)).text).to.contain('IP address: 127.0.0.1');
+    // The other session has ended; this one goes on. The old password no longer signs in, the new one does.
+    expect((await elsewhere.request(url('/account'))).status).to.equal(302);
+    expect((await browser.request(url('/account'))).status).to.equal(200);
+    const fresh = new Browser();
+    const refused = await fresh.submit(await fresh.follow(url('/account')), '/login', { username: 'rekey', password: PASSWORD });
+    expect(refused.status).to.equal(401);
+    const accepted = await fresh.submit(refused, '/login', { username: 'rekey', password: NEW });
+    expect(accepted.html).to.contain('<label for="code">Code</label>');
+  });
+
+  it('counts wrong current passwords with the login\'s: the 10th locks both, and the owner is told once', async function () {
+    const { account, secret } = await sysadminWithApp('guessme');
+    const { browser } = await signInToSettings('guessme', secret);
+    let page = await browser.follow(url('/account/password'));
+    for (let i = 0; i < 9; i++) page = await browser.submit(page, '/account/password', { current_password: `wrong ${i}`, new_password: 'x', repeat_password: 'x' });
+    expect(page.status).to.equal(400);
+    const locked = await browser.submit(page, '/account/password', { current_password: PASSWORD, new_password: 'x', repeat_password: 'x' });
+    expect(locked.status).to.equal(400);
+    const tenth = await browser.submit(locked, '/account/password', { current_password: 'wrong again', new_password: 'x', repeat_password: 'x' });
+    expect(tenth.status).to.equal(429);
+    expect(tenth.html).to.contain('Too many failed attempts. Try again in 15 minutes.');
+    expect((await mailTo(account.email, /locked after wrong passwords/)).text).to.contain('locked for 15 minutes');
+    const login = new Browser();
+    const refused = await login.submit(await login.follow(url('/account')), '/login', { username: 'guessme', password: PASSWORD });
+    expect(refused.status).to.equal(429);
+  });
+
   it('logs out from the menu: /account asks for the login again and prompt=none gets login_required', async function () {
     await createUser(suite.app, { username: 'leaver', password: PASSWORD });
     const { browser, page } = await signInToSettings('leaver');

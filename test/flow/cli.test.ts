@@ -68,6 +68,27 @@ describe('twofold CLI', function () {
       expect(await verifyPassword(row.password_hash, PASSWORD)).to.equal(true);
     });
 
+    it('sets a new password with --password-stdin: the old one no longer verifies, the change is audited, bad input is refused', async () => {
+      expect((await addUser('forgetful')).code).to.equal(0);
+      const NEW = 'a fresh passphrase for later';
+      const run = await cli(['users', 'set-password', 'FORGETFUL', '--password-stdin'], `${NEW}\n`);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout).to.equal('The password of forgetful is set.\n');
+      // This CLI runs without Redis: it says the sessions go on and how to end them.
+      expect(run.stderr).to.contain('the sessions signed in with the old password go on');
+      const { verifyPassword } = await import('../../src/security/passwords.js');
+      const row = await accountRow('forgetful');
+      expect(await verifyPassword(row.password_hash, NEW)).to.equal(true);
+      expect(await verifyPassword(row.password_hash, PASSWORD)).to.equal(false);
+      const [event] = await db.knex('audit_events').where({ account_id: row.id, event: 'account.password_changed' });
+      expect(event).to.include({ ip: 'cli' });
+
+      expectRefused(await cli(['users', 'set-password', 'forgetful', '--password-stdin'], 'short\n'), 2, /at least 8 characters/);
+      expectRefused(await cli(['users', 'set-password', 'nobody-here', '--password-stdin'], `${NEW}\n`), 2, /there is no user named "nobody-here"/);
+      expectRefused(await cli(['users', 'set-password', '--password-stdin'], `${NEW}\n`), 2, /USERNAME/);
+      expect(await verifyPassword((await accountRow('forgetful')).password_hash, NEW)).to.equal(true);
+    });
+
     it('prints the created user as text, and lists users in a table', async () => {
       const added = await addUser('grace', ['--role', 'sysadmin']);
       expect(added.code, added.stderr).to.equal(0);

@@ -19,6 +19,7 @@ const SAMPLES: { [T in MailTemplate]: MailLocals[T] } = {
   'email-changed': { name: 'Alice Example', oldEmail: 'alice@old.example', newEmail: 'alice@new.example' },
   'second-factor-locked': { name: 'Alice Example', minutes: 15 },
   'password-locked': { name: 'Alice Example', minutes: 15 },
+  'password-changed': { name: 'Alice Example', when: WHEN, ip: '192.0.2.10', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0' },
   'password-after-failures': { name: 'Alice Example', failures: 4, when: WHEN, ip: '192.0.2.10', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0' },
   'mfa-reset': { name: 'Alice Example', reason: 'Lost phone, ticket #42', when: WHEN },
 };

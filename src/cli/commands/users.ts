@@ -1,4 +1,4 @@
-// `twofold users ...`: add, list, change the role of, disable and enable accounts.
+// `twofold users ...`: add, list, change the role or password of, disable and enable accounts.
 import type { Logger } from '../../logger.js';
 import { CLI_ORIGIN, createAuditLog } from '../../security/audit.js';
 import { checkNewPassword, hashPassword } from '../../security/passwords.js';
@@ -27,6 +27,8 @@ Commands:
                              create an account; the password is asked twice (or read from stdin)
   list [--json]              list every account
   set-role USERNAME ROLE     make an account a user or a sysadmin
+  set-password USERNAME [--password-stdin]
+                             set a new password for someone who forgot theirs, and end their sessions
   disable USERNAME           stop an account from signing in and end its sessions
   enable USERNAME            let a disabled account sign in again
 
@@ -73,7 +75,7 @@ const addUser = defineCommand({
     // Checked before asking for the password so nobody types one twice for nothing; create() decides atomically.
     if (await queries.accounts.findByUsername(username)) return taken(username);
     const reading = await deps.readPassword({ fromStdin: values['password-stdin'] });
-    const problem = passwordProblem(reading);
+    const problem = passwordProblem(reading, 'users add');
     if (problem) return problem;
     const password = (reading as { password: string }).password;
     const check = await checkNewPassword(password, { username });
@@ -124,6 +126,34 @@ const setRole = defineCommand({
   return OK;
 });
 
+const setPassword = defineCommand({
+  name: 'users set-password',
+  usage: 'Usage: twofold users set-password USERNAME [--password-stdin]\n\n'
+    + '  Sets a new password for someone who forgot theirs (asked twice, or read from standard input with --password-stdin).\n'
+    + '  With the server\'s Redis settings (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, and REDIS_PREFIX), the\n'
+    + '  account\'s sessions end and its grants are revoked with their tokens, as whoever used the old password is out too.',
+  positionals: { min: 1, max: 1, names: 'USERNAME' },
+  options: { 'password-stdin': { type: 'boolean', default: false } },
+}, async ({ positionals: [username], values }, deps: UsersDeps) => {
+  return withStorage(deps.openStorage, async ({ config, queries }) => {
+    const account = await queries.accounts.findByUsername(username);
+    if (!account) return unknownUser('users set-password', username);
+    const reading = await deps.readPassword({ fromStdin: values['password-stdin'] });
+    const problem = passwordProblem(reading, 'users set-password');
+    if (problem) return problem;
+    const password = (reading as { password: string }).password;
+    const check = await checkNewPassword(password, { username: account.username });
+    if (!check.ok) return userError(`twofold users set-password: ${check.message}`);
+    if (!(await queries.accounts.setPasswordHash(account.id, await hashPassword(password)))) return unknownUser('users set-password', username);
+    deps.output.out(`The password of ${account.username} is set.`);
+    const ended = await endAccountSessions(config, account.id);
+    await createAuditLog(queries, deps.getLogger()).record('account.password_changed', CLI_ORIGIN, account.id, ended.status === 'ENDED'
+      ? { sessionsEnded: ended.sessions, grantsRevoked: ended.grants }
+      : { sessionsKept: ended.status === 'NO_REDIS' ? 'no Redis settings' : 'Redis unreachable' });
+    return reportEndedSessions(deps.output, account.username, ended, 'users set-password');
+  });
+});
+
 /** `users disable` and `users enable`: the same but for their name, usage and what they set. */
 function setDisabled(command: 'disable' | 'enable', usage: string) {
   return defineCommand({
@@ -146,26 +176,33 @@ function setDisabled(command: 'disable' | 'enable', usage: string) {
       await audit.record('account.disabled', CLI_ORIGIN, account.id, ended.status === 'ENDED'
         ? { sessionsEnded: ended.sessions, grantsRevoked: ended.grants }
         : { sessionsKept: ended.status === 'NO_REDIS' ? 'no Redis settings' : 'Redis unreachable' });
-      return reportEndedSessions(deps.output, account.username, ended);
+      return reportEndedSessions(deps.output, account.username, ended, 'users disable');
     });
   });
 }
 
-function reportEndedSessions(output: Output, username: string, result: EndAccountSessionsResult): CommandResult {
+function reportEndedSessions(output: Output, username: string, result: EndAccountSessionsResult, command: 'users disable' | 'users set-password'): CommandResult {
+  const disabling = command === 'users disable';
   switch (result.status) {
     case 'ENDED':
       output.out(`${plural(result.sessions, 'session')} ended, ${plural(result.grants, 'grant')} revoked with their tokens.`);
       return OK;
     case 'NO_REDIS':
-      output.err(`twofold users disable: its sessions and tokens stop working at once, as the server refuses a disabled account, but they `
-        + 'are not deleted: REDIS_URL (or REDIS_SENTINELS or REDIS_CLUSTER_NODES) is not set. Run this command again with the server\'s '
-        + 'Redis settings and REDIS_PREFIX to end them.');
+      output.err(disabling
+        ? 'twofold users disable: its sessions and tokens stop working at once, as the server refuses a disabled account, but they '
+          + 'are not deleted: REDIS_URL (or REDIS_SENTINELS or REDIS_CLUSTER_NODES) is not set. Run this command again with the server\'s '
+          + 'Redis settings and REDIS_PREFIX to end them.'
+        : 'twofold users set-password: the sessions signed in with the old password go on: REDIS_URL (or REDIS_SENTINELS or '
+          + 'REDIS_CLUSTER_NODES) is not set. Set the password again with the server\'s Redis settings and REDIS_PREFIX to end them.');
       return OK;
     case 'FAILED':
       return {
         status: 'FAILED',
-        message: `twofold users disable: ${username} is disabled, but its sessions could not be ended in Redis (${result.reason}). They `
-          + 'stop working at once all the same, as the server refuses a disabled account; run the command again to end them.',
+        message: disabling
+          ? `twofold users disable: ${username} is disabled, but its sessions could not be ended in Redis (${result.reason}). They `
+            + 'stop working at once all the same, as the server refuses a disabled account; run the command again to end them.'
+          : `twofold users set-password: the password of ${username} is set, but its sessions could not be ended in Redis (${result.reason}). `
+            + 'Run the command again to end them.',
       };
   }
 }
@@ -182,6 +219,7 @@ export const runUsersCommand = defineCommandGroup({
     add: addUser,
     list: listUsers,
     'set-role': setRole,
+    'set-password': setPassword,
     disable: setDisabled('disable', 'Usage: twofold users disable USERNAME\n\n  The account can no longer sign in; twofold users enable USERNAME undoes it. With the server\'s Redis settings\n'
       + '  (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, and REDIS_PREFIX), its sessions end and its grants are revoked\n'
       + '  with their tokens; without them, they stop working because the server refuses the account, and are kept.'),
@@ -189,18 +227,18 @@ export const runUsersCommand = defineCommandGroup({
   },
 });
 
-function passwordProblem(reading: PasswordReading): CommandResult | undefined {
+function passwordProblem(reading: PasswordReading, command: 'users add' | 'users set-password'): CommandResult | undefined {
   switch (reading.status) {
     case 'OK':
       return undefined;
     case 'CANCELLED':
       return { status: 'CANCELLED' };
     case 'MISMATCH':
-      return userError('twofold users add: the two passwords differ; nothing was created');
+      return userError(`twofold ${command}: the two passwords differ; nothing was ${command === 'users add' ? 'created' : 'changed'}`);
     case 'TOO_LONG':
-      return userError('twofold users add: the password read from standard input is too long');
+      return userError(`twofold ${command}: the password read from standard input is too long`);
     case 'NO_TERMINAL':
-      return userError('twofold users add: there is no terminal to ask for the password; pipe it in with --password-stdin');
+      return userError(`twofold ${command}: there is no terminal to ask for the password; pipe it in with --password-stdin`);
   }
 }
 
