@@ -1,7 +1,7 @@
 // /account/password: Change password, with the current one, on Your settings.
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
-import { minutesToWait } from '../security/attempt-limits.js';
+import { describeLockTime } from '../security/attempt-limits.js';
 import { requestOrigin } from '../security/audit.js';
 import { notifyLockout } from '../interactions/notify-owner.js';
 import { changePassword } from './change-password.js';
@@ -32,7 +32,7 @@ export function addPasswordRoutes(router: Router, deps: AccountDeps, requireSign
         if (result.justLocked) await notifyLockout(deps, account.id, 'password-locked', result.retryAfterSeconds);
         ctx.status = 429;
         ctx.set('Retry-After', String(result.retryAfterSeconds));
-        return ctx.render('account/password', { title: TITLE, error: 'LOCKED', minutes: minutesToWait(result.retryAfterSeconds) });
+        return ctx.render('account/password', { title: TITLE, error: 'LOCKED', wait: describeLockTime(result.retryAfterSeconds) });
       case 'WRONG_CURRENT':
         await deps.audit.record('password.failed', origin, account.id, { via: 'change' });
         ctx.status = 400;

@@ -1,6 +1,6 @@
 // What an account's owner is told by email about its logins (ASVS 6.3.5): locks, a back-up code used, a password
 // that came after wrong ones. A failed send is logged, never shown: the login goes on without it.
-import { minutesToWait } from '../security/attempt-limits.js';
+import { describeLockTime } from '../security/attempt-limits.js';
 import type { RequestOrigin } from '../security/audit.js';
 import type { Account } from '../storage/queries.js';
 import type { InteractionDeps } from './deps.js';
@@ -20,7 +20,7 @@ export async function notifyLockout(
 ): Promise<void> {
   const account = await deps.queries.accounts.findById(accountId);
   if (!account) return;
-  const sent = await deps.mailer.send({ to: account.email, template, locals: { name: account.name, minutes: minutesToWait(lockSeconds) } });
+  const sent = await deps.mailer.send({ to: account.email, template, locals: { name: account.name, wait: describeLockTime(lockSeconds) } });
   if (sent.status !== 'SENT') deps.logger.warn({ accountId, event: `notify.${template}` }, 'could not send the lockout notice');
 }
 

@@ -18,10 +18,10 @@ export interface MailLocals {
   'email-changed': { name: string; oldEmail: string; newEmail: string };
   /** An administrator removed the account's authenticator app; `reason` is theirs, shown to the person. */
   'mfa-reset': { name: string; reason: string; when: Date };
-  /** Too many wrong second-factor codes: the second factor is locked for `minutes`. */
-  'second-factor-locked': { name: string; minutes: number };
-  /** Too many wrong passwords for the username: it is locked for `minutes`. */
-  'password-locked': { name: string; minutes: number };
+  /** Too many wrong second-factor codes: the second factor is locked for `wait` (e.g. "15 minutes"). */
+  'second-factor-locked': { name: string; wait: string };
+  /** Too many wrong passwords for the username: it is locked for `wait`. */
+  'password-locked': { name: string; wait: string };
   /** The password was changed on Your settings (other sessions were logged out). */
   'password-changed': { name: string; when: Date; ip: string; userAgent: string };
   /** The right password after `failures` wrong ones in a row: perhaps a guess. */

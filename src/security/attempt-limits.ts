@@ -43,10 +43,16 @@ export const PASSWORD_LIMITS = {
 /**
  * Second-factor limit: 10 wrong codes (app or email) within an hour, across logins, lock the account's second
  * factor for 15 minutes. ±1 step keeps three app codes valid, so 10 guesses give a 1-in-33,000 chance
- * (NIST SP 800-63B §3.2.2); sending a new email code does not reset the count (§3.1.3.2).
+ * (NIST SP 800-63B §3.2.2); sending a new email code does not reset the count (§3.1.3.2). Each further lock within
+ * a week of the first lasts twice as long, up to a day, so someone who has the password gets about 130 guesses a
+ * week and not 960 a day. Only someone past the password can cause this lock, so its length is not a lockout
+ * weapon for strangers; the owner is told at each lock.
  */
 export const CODE_LIMITS = {
-  secondFactor: { name: 'second-factor-account', allowed: 10, windowSeconds: 60 * 60, lockSeconds: 15 * 60 },
+  secondFactor: {
+    name: 'second-factor-account', allowed: 10, windowSeconds: 60 * 60, lockSeconds: 15 * 60,
+    repeatLocks: { memorySeconds: 7 * 24 * 60 * 60, maxLockSeconds: 24 * 60 * 60 },
+  },
 } satisfies Record<string, LimitRule>;
 
 /**
@@ -127,7 +133,9 @@ export function createAttemptLimit(rule: LimitRule, store: { redis?: RedisClient
   };
 }
 
-/** Minutes to show in "try again in N minutes", rounded up and at least 1. */
-export function minutesToWait(seconds: number): number {
-  return Math.max(1, Math.ceil(seconds / 60));
+/** How long a lock lasts, for "try again in …": minutes rounded up (at least 1), or whole hours from 2 hours on. */
+export function describeLockTime(seconds: number): string {
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  if (minutes < 120) return `${minutes} ${minutes === 1 ? 'minute' : 'minutes'}`;
+  return `${Math.ceil(minutes / 60)} hours`;
 }

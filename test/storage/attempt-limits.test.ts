@@ -1,7 +1,7 @@
 // Attempt limits on the real Redis and in process: the lock after the allowance, and repeat locks that double.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { createAttemptLimit, PASSWORD_LIMITS, type LimitRule } from '../../src/security/attempt-limits.js';
+import { CODE_LIMITS, createAttemptLimit, describeLockTime, PASSWORD_LIMITS, type LimitRule } from '../../src/security/attempt-limits.js';
 import { createTestRedis, type TestRedis } from '../helpers/redis.js';
 
 const growing: LimitRule = { name: 'growing', allowed: 2, windowSeconds: 60, lockSeconds: 1, repeatLocks: { memorySeconds: 60, maxLockSeconds: 3 } };
@@ -52,9 +52,15 @@ for (const kind of ['Redis', 'in-process'] as const) {
   });
 }
 
-describe('password limits', function () {
-  it('never lengthen the per-username lock (anyone can type a username), and lengthen the per-address one up to a day', function () {
+describe('lock lengths', function () {
+  it('never lengthen the per-username password lock (anyone can type a username); lengthen the per-address and second-factor ones up to a day', function () {
     expect(PASSWORD_LIMITS.account).not.to.have.property('repeatLocks');
     expect(PASSWORD_LIMITS.ip.repeatLocks).to.deep.equal({ memorySeconds: 86_400, maxLockSeconds: 86_400 });
+    expect(CODE_LIMITS.secondFactor.repeatLocks).to.deep.equal({ memorySeconds: 7 * 86_400, maxLockSeconds: 86_400 });
+  });
+
+  it('are said in minutes up to 2 hours, then in hours, rounded up', function () {
+    const said = [1, 59, 60, 61, 900, 7_140, 7_200, 7_201, 86_400].map(describeLockTime);
+    expect(said).to.deep.equal(['1 minute', '1 minute', '1 minute', '2 minutes', '15 minutes', '119 minutes', '2 hours', '3 hours', '24 hours']);
   });
 });

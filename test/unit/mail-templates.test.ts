@@ -17,8 +17,8 @@ const SAMPLES: { [T in MailTemplate]: MailLocals[T] } = {
   'mfa-connected': { name: 'Alice Example', when: WHEN },
   'mfa-disconnected': { name: 'Alice Example', when: WHEN, recovery: false },
   'email-changed': { name: 'Alice Example', oldEmail: 'alice@old.example', newEmail: 'alice@new.example' },
-  'second-factor-locked': { name: 'Alice Example', minutes: 15 },
-  'password-locked': { name: 'Alice Example', minutes: 15 },
+  'second-factor-locked': { name: 'Alice Example', wait: '15 minutes' },
+  'password-locked': { name: 'Alice Example', wait: '15 minutes' },
   'password-changed': { name: 'Alice Example', when: WHEN, ip: '192.0.2.10', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0' },
   'password-after-failures': { name: 'Alice Example', failures: 4, when: WHEN, ip: '192.0.2.10', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0' },
   'mfa-reset': { name: 'Alice Example', reason: 'Lost phone, ticket #42', when: WHEN },
@@ -116,9 +116,9 @@ describe('mail templates', function () {
   it('email-changed and second-factor-locked: name both addresses and the lock time', function () {
     expect(render('email-changed').text).to.include('changed from alice@old.example to alice@new.example.');
     expect(render('second-factor-locked').text).to.include('is locked for 15 minutes.');
-    expect(render('second-factor-locked', { minutes: 1 }).text).to.include('is locked for 1 minute.');
+    expect(render('second-factor-locked', { wait: '1 minute' }).text).to.include('is locked for 1 minute.');
     expect(render('password-locked').text).to.include('Logging in with your username is locked for 15 minutes.');
-    expect(visibleText(render('password-locked', { minutes: 1 }).html)).to.include('is locked for 1 minute.');
+    expect(visibleText(render('password-locked', { wait: '1 minute' }).html)).to.include('is locked for 1 minute.');
     const afterFailures = render('password-after-failures');
     expect(afterFailures.text).to.include('entered correctly after 4 wrong attempts in a row.').and.include('IP address: 192.0.2.10');
     expect(visibleText(afterFailures.html)).to.include('after 4 wrong attempts in a row.').and.include('192.0.2.10');

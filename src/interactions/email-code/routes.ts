@@ -3,7 +3,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { AppError } from '../../errors.js';
 import { ACR_PASSWORD_EMAIL, acrRank, requestedAcrRank } from '../../oidc/acr.js';
-import { minutesToWait } from '../../security/attempt-limits.js';
+import { describeLockTime } from '../../security/attempt-limits.js';
 import { requestOrigin } from '../../security/audit.js';
 import { maskEmail } from '../../security/one-time-code.js';
 import { completeLogin } from '../complete-login.js';
@@ -23,7 +23,7 @@ export async function showEmailCode(ctx: Context, details: InteractionDetails, s
 }
 
 function describeWait(seconds: number): string {
-  return seconds < 90 ? `${seconds} ${seconds === 1 ? 'second' : 'seconds'}` : `${minutesToWait(seconds)} minutes`;
+  return seconds < 90 ? `${seconds} ${seconds === 1 ? 'second' : 'seconds'}` : describeLockTime(seconds);
 }
 
 /** Registers POST /interaction/:uid/email-code (send), /email-code/verify and /email-code/cancel. */

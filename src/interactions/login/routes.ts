@@ -3,7 +3,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import { requestedAcrRank } from '../../oidc/acr.js';
-import { minutesToWait } from '../../security/attempt-limits.js';
+import { describeLockTime } from '../../security/attempt-limits.js';
 import { NOTICE_AFTER_FAILURES, notifyLockout, notifyPasswordAfterFailures } from '../notify-owner.js';
 import { requestOrigin } from '../../security/audit.js';
 import { completeLogin } from '../complete-login.js';
@@ -19,7 +19,7 @@ export async function showLogin(
   provider: Provider,
   ctx: Context,
   details: InteractionDetails,
-  form: { username?: string; error?: LoginError; minutes?: number } = {},
+  form: { username?: string; error?: LoginError; wait?: string } = {},
 ): Promise<void> {
   const client = await provider.Client.find(String(details.params['client_id']));
   const hint = typeof details.params['login_hint'] === 'string' ? details.params['login_hint'] : '';
@@ -29,7 +29,7 @@ export async function showLogin(
     clientName: client?.clientName ?? client?.clientId,
     username: form.username ?? hint,
     error: form.error,
-    minutes: form.minutes,
+    wait: form.wait,
   });
 }
 
@@ -61,7 +61,7 @@ export function addLoginRoutes(router: Router, deps: InteractionDeps): void {
       }
       ctx.status = 429;
       ctx.set('Retry-After', String(result.retryAfterSeconds));
-      return showLogin(deps.provider, ctx, details, { username, error: 'LOCKED', minutes: minutesToWait(result.retryAfterSeconds) });
+      return showLogin(deps.provider, ctx, details, { username, error: 'LOCKED', wait: describeLockTime(result.retryAfterSeconds) });
     }
     if (result.status === 'INVALID') {
       // Only a known account is named: a typed username may be a password typed into the wrong field.

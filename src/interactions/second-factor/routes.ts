@@ -1,7 +1,7 @@
 // The second-factor step: "Enter the code from your authenticator app".
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { minutesToWait, CODE_FAILURES_PER_LOGIN } from '../../security/attempt-limits.js';
+import { describeLockTime, CODE_FAILURES_PER_LOGIN } from '../../security/attempt-limits.js';
 import { requestOrigin } from '../../security/audit.js';
 import { AppError } from '../../errors.js';
 import { ACR_PASSWORD_EMAIL, acrRank, requestedAcrRank } from '../../oidc/acr.js';
@@ -19,7 +19,7 @@ export type CodeError = 'FORMAT' | 'WRONG' | 'LOCKED' | 'NO_EMAIL';
 export async function showCode(
   ctx: Context,
   details: InteractionDetails,
-  form: { error?: CodeError; minutes?: number; attemptsLeft?: number; clockOffsetMinutes?: number } = {},
+  form: { error?: CodeError; wait?: string; attemptsLeft?: number; clockOffsetMinutes?: number } = {},
 ): Promise<void> {
   const emailAllowed = requestedAcrRank(details.params) <= acrRank(ACR_PASSWORD_EMAIL);
   await ctx.render('second-factor/code', { title: 'Two-factor authentication', uid: details.uid, emailAllowed, ...form });
@@ -51,7 +51,7 @@ export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): vo
         }
         ctx.status = 429;
         ctx.set('Retry-After', String(result.retryAfterSeconds));
-        return showCode(ctx, details, { error: 'LOCKED', minutes: minutesToWait(result.retryAfterSeconds) });
+        return showCode(ctx, details, { error: 'LOCKED', wait: describeLockTime(result.retryAfterSeconds) });
       case 'WRONG':
         await deps.audit.record('mfa.totp.rejected', origin, state.accountId, { reason: result.reason });
         return wrongCode(deps, ctx, details, state, result.clockOffsetMinutes);
