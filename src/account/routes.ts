@@ -11,6 +11,7 @@ import { endOtherSessions } from './end-other-sessions.js';
 import { hasRecentSecondFactor, loadSignedIn, type SignedIn } from './signed-in-account.js';
 import { addPasswordRoutes } from './password-routes.js';
 import { addTwoFactorRoutes } from './two-factor-routes.js';
+import { addVerifyRoutes } from './verify-routes.js';
 import { normalizeEmail, normalizeName } from './validate-profile.js';
 
 export type AccountDeps = InteractionDeps;
@@ -130,6 +131,7 @@ export function createAccountRouter(deps: AccountDeps): Router {
   });
 
   addTwoFactorRoutes(router, deps, requireSignedIn);
+  addVerifyRoutes(router, deps, requireSignedIn);
   addPasswordRoutes(router, deps, requireSignedIn);
   return router;
 }

@@ -1,29 +1,19 @@
-// /account/two-factor: status, Disconnect, connecting or switching to a new phone, and confirming it is you.
+// /account/two-factor: status, Disconnect, and connecting or switching to a new phone.
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import QRCode from 'qrcode';
 import { AppError } from '../errors.js';
 import { requestOrigin } from '../security/audit.js';
-import { maskEmail } from '../security/one-time-code.js';
 import { createTotpSecret, groupSecret, totpUri } from '../security/totp.js';
 import { connectAuthenticator } from '../interactions/setup/connect-authenticator.js';
-import { verifyTotpLogin } from '../interactions/second-factor/verify-totp-login.js';
-import { sendEmailCode } from '../interactions/email-code/send-email-code.js';
-import { verifyEmailCode } from '../interactions/email-code/verify-email-code.js';
-import { notifyBackupCodeUsed, notifyLockout } from '../interactions/notify-owner.js';
 import { endOtherSessions } from './end-other-sessions.js';
-import { hasRecentSecondFactor, recordSecondFactor } from './signed-in-account.js';
+import { hasRecentSecondFactor } from './signed-in-account.js';
 import { signedInOf, type AccountDeps } from './routes.js';
+import { reauthLogin } from './verify-routes.js';
 
 type Middleware = (ctx: Context, next: Next) => Promise<void>;
 
-// Where "confirm it's you" may send the browser back to: only our own settings pages.
-const RETURN_PATHS = new Set(['/account/two-factor', '/account/two-factor/disconnect', '/account/two-factor/connect', '/account/profile']);
-const returnPathOf = (value: unknown) => (typeof value === 'string' && RETURN_PATHS.has(value) ? value : '/account/two-factor');
 const connectKey = (sessionUid: string) => `connect:${sessionUid}`;
-const reauthLogin = (sessionUid: string) => `account:${sessionUid}`;
-/** The audit log's `via` for the "Confirm it's you" re-check, to tell it from a login. */
-const REAUTH = 'confirm-it-is-you';
 
 /** Registers the two-factor pages on the /account router. */
 export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSignedIn: Middleware): void {
@@ -104,68 +94,6 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
     ctx.redirect(`/account/two-factor?connected=${switching ? 'switched' : '1'}`);
   });
 
-  // "Confirm it's you": a code from the app, or (Problems with the code) one sent by email.
-  router.get('/verify', requireSignedIn, async (ctx) => {
-    await renderVerify(ctx, deps, { returnTo: returnPathOf(ctx.query['return']) });
-  });
-
-  router.post('/verify', requireSignedIn, async (ctx) => {
-    const signedIn = signedInOf(ctx);
-    const body = ctx.request.body as Record<string, unknown>;
-    const returnTo = returnPathOf(body['return']);
-    const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock }, { accountId: signedIn.account.id, code: body['code'] });
-    // Audited and told like the same step of a login (ASVS 6.3.5, 16.3.1), marked as a re-check.
-    const origin = requestOrigin(ctx);
-    if (result.status === 'WRONG') await deps.audit.record('mfa.totp.rejected', origin, signedIn.account.id, { reason: result.reason, via: REAUTH });
-    if (result.status === 'LOCKED' && result.justLocked) {
-      await deps.audit.record('mfa.totp.locked', origin, signedIn.account.id, { lockSeconds: result.retryAfterSeconds, via: REAUTH });
-      await notifyLockout(deps, signedIn.account.id, 'second-factor-locked', result.retryAfterSeconds);
-    }
-    if (result.status !== 'OK') {
-      ctx.status = result.status === 'LOCKED' ? 429 : 400;
-      return renderVerify(ctx, deps, { returnTo, error: result.status });
-    }
-    await deps.audit.record('mfa.totp.accepted', origin, signedIn.account.id, { via: REAUTH });
-    await recordSecondFactor(deps.store, signedIn, deps.clock(), 'otp');
-    ctx.status = 303;
-    ctx.redirect(returnTo);
-  });
-
-  router.post('/verify/email-code', requireSignedIn, async (ctx) => {
-    const signedIn = signedInOf(ctx);
-    const returnTo = returnPathOf((ctx.request.body as Record<string, unknown>)['return']);
-    const result = await sendEmailCode(deps, { uid: reauthLogin(signedIn.sessionUid), accountId: signedIn.account.id, ip: ctx.ip });
-    if (result.status === 'SENT' || result.status === 'SEND_FAILED') {
-      await deps.audit.record(result.status === 'SENT' ? 'mfa.email.sent' : 'mfa.email.send_failed', requestOrigin(ctx), signedIn.account.id, { via: REAUTH });
-    }
-    if (result.status !== 'SENT') ctx.status = result.status === 'LIMITED' ? 429 : result.status === 'SEND_FAILED' ? 503 : 400;
-    await renderVerify(ctx, deps, { returnTo, email: result.status === 'SENT' ? maskEmail(result.email) : undefined, error: result.status === 'SENT' ? undefined : result.status });
-  });
-
-  router.post('/verify/email-code/check', requireSignedIn, async (ctx) => {
-    const signedIn = signedInOf(ctx);
-    const body = ctx.request.body as Record<string, unknown>;
-    const returnTo = returnPathOf(body['return']);
-    const result = await verifyEmailCode({ store: deps.store, codes: deps.codes, clock: deps.clock, limit: deps.limits.secondFactor }, { uid: reauthLogin(signedIn.sessionUid), accountId: signedIn.account.id, code: body['code'] });
-    const origin = requestOrigin(ctx);
-    if (result.status === 'WRONG') await deps.audit.record('mfa.email.rejected', origin, signedIn.account.id, { via: REAUTH });
-    if (result.status === 'LOCKED' && result.justLocked) {
-      await deps.audit.record('mfa.email.locked', origin, signedIn.account.id, { lockSeconds: result.retryAfterSeconds, via: REAUTH });
-      await notifyLockout(deps, signedIn.account.id, 'second-factor-locked', result.retryAfterSeconds);
-    }
-    if (result.status === 'OK') {
-      await deps.audit.record('mfa.email.accepted', origin, signedIn.account.id, { via: REAUTH });
-      await notifyBackupCodeUsed(deps, signedIn.account.id, origin);
-    }
-    if (result.status !== 'OK') {
-      ctx.status = result.status === 'LOCKED' ? 429 : 400;
-      return renderVerify(ctx, deps, { returnTo, email: maskEmail(signedIn.account.email), error: `EMAIL_${result.status}` });
-    }
-    await recordSecondFactor(deps.store, signedIn, deps.clock(), 'email');
-    ctx.status = 303;
-    ctx.redirect(returnTo);
-  });
-
 }
 
 function connectedNotice(value: unknown): string | undefined {
@@ -183,10 +111,4 @@ async function renderConnect(ctx: Context, deps: AccountDeps, sealed: string, sw
   const secret = deps.loginState.openSecret(reauthLogin(sessionUid), account.id, sealed);
   const qr = await QRCode.toDataURL(totpUri({ issuer: deps.config.totpIssuer, accountName: account.username, secret }), { errorCorrectionLevel: 'M', margin: 4, width: 264 });
   await ctx.render('account/connect', { title: switching ? 'Switch to a new phone' : 'Connect your authenticator app', switching, qr, secret, groups: groupSecret(secret), error });
-}
-
-async function renderVerify(ctx: Context, deps: AccountDeps, form: { returnTo: string; email?: string | undefined; error?: string | undefined }): Promise<void> {
-  const { account } = signedInOf(ctx);
-  const hasApp = (await deps.queries.totp.find(account.id)) !== undefined;
-  await ctx.render('account/verify', { title: "Confirm it's you", hasApp, emailAvailable: account.emailVerifiedAt !== null, ...form });
 }
