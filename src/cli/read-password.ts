@@ -2,6 +2,7 @@
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
 import { PASSWORD_MAX_LENGTH } from '../security/passwords.js';
+import { userError, type CommandResult } from './command.js';
 
 export type PasswordReading =
   | { status: 'OK'; password: string }
@@ -65,4 +66,20 @@ function askHidden(streams: PasswordStreams, question: string): Promise<string |
     rl.on('close', () => finish(undefined));
     rl.question('', (answer) => finish(answer));
   });
+}
+
+/** What to answer for a reading that gave no password (undefined when it did), for `command`. */
+export function passwordProblem(reading: PasswordReading, command: 'users add' | 'users set-password'): CommandResult | undefined {
+  switch (reading.status) {
+    case 'OK':
+      return undefined;
+    case 'CANCELLED':
+      return { status: 'CANCELLED' };
+    case 'MISMATCH':
+      return userError(`twofold ${command}: the two passwords differ; nothing was ${command === 'users add' ? 'created' : 'changed'}`);
+    case 'TOO_LONG':
+      return userError(`twofold ${command}: the password read from standard input is too long`);
+    case 'NO_TERMINAL':
+      return userError(`twofold ${command}: there is no terminal to ask for the password; pipe it in with --password-stdin`);
+  }
 }

@@ -4,9 +4,9 @@ import { CLI_ORIGIN, createAuditLog } from '../../security/audit.js';
 import { checkNewPassword, hashPassword } from '../../security/passwords.js';
 import type { Account, Role } from '../../storage/queries.js';
 import { defineCommand, defineCommandGroup, OK, userError, withStorage, type CliStorage, type CommandResult } from '../command.js';
-import { endAccountSessions, type EndAccountSessionsResult } from '../end-account-sessions.js';
+import { endAccountSessions, reportEndedSessions } from '../end-account-sessions.js';
 import { formatDate, formatTable, printJson, type Output } from '../output.js';
-import type { PasswordReading } from '../read-password.js';
+import { passwordProblem, type PasswordReading } from '../read-password.js';
 
 export interface UsersDeps {
   output: Output;
@@ -181,36 +181,6 @@ function setDisabled(command: 'disable' | 'enable', usage: string) {
   });
 }
 
-function reportEndedSessions(output: Output, username: string, result: EndAccountSessionsResult, command: 'users disable' | 'users set-password'): CommandResult {
-  const disabling = command === 'users disable';
-  switch (result.status) {
-    case 'ENDED':
-      output.out(`${plural(result.sessions, 'session')} ended, ${plural(result.grants, 'grant')} revoked with their tokens.`);
-      return OK;
-    case 'NO_REDIS':
-      output.err(disabling
-        ? 'twofold users disable: its sessions and tokens stop working at once, as the server refuses a disabled account, but they '
-          + 'are not deleted: REDIS_URL (or REDIS_SENTINELS or REDIS_CLUSTER_NODES) is not set. Run this command again with the server\'s '
-          + 'Redis settings and REDIS_PREFIX to end them.'
-        : 'twofold users set-password: the sessions signed in with the old password go on: REDIS_URL (or REDIS_SENTINELS or '
-          + 'REDIS_CLUSTER_NODES) is not set. Set the password again with the server\'s Redis settings and REDIS_PREFIX to end them.');
-      return OK;
-    case 'FAILED':
-      return {
-        status: 'FAILED',
-        message: disabling
-          ? `twofold users disable: ${username} is disabled, but its sessions could not be ended in Redis (${result.reason}). They `
-            + 'stop working at once all the same, as the server refuses a disabled account; run the command again to end them.'
-          : `twofold users set-password: the password of ${username} is set, but its sessions could not be ended in Redis (${result.reason}). `
-            + 'Run the command again to end them.',
-      };
-  }
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
 /** Runs `twofold users <command> ...`. */
 export const runUsersCommand = defineCommandGroup({
   name: 'users',
@@ -226,21 +196,6 @@ export const runUsersCommand = defineCommandGroup({
     enable: setDisabled('enable', 'Usage: twofold users enable USERNAME\n\n  A disabled account can sign in again.'),
   },
 });
-
-function passwordProblem(reading: PasswordReading, command: 'users add' | 'users set-password'): CommandResult | undefined {
-  switch (reading.status) {
-    case 'OK':
-      return undefined;
-    case 'CANCELLED':
-      return { status: 'CANCELLED' };
-    case 'MISMATCH':
-      return userError(`twofold ${command}: the two passwords differ; nothing was ${command === 'users add' ? 'created' : 'changed'}`);
-    case 'TOO_LONG':
-      return userError(`twofold ${command}: the password read from standard input is too long`);
-    case 'NO_TERMINAL':
-      return userError(`twofold ${command}: there is no terminal to ask for the password; pipe it in with --password-stdin`);
-  }
-}
 
 function isRole(value: string | undefined): value is Role {
   return ROLES.includes(value as Role);
