@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import { AppError } from '../errors.js';
 import { formPages } from '../http/form-pages.js';
+import { describeLockTime } from '../security/attempt-limits.js';
 import { requestOrigin } from '../security/audit.js';
 import type { InteractionDeps } from '../interactions/deps.js';
 import { accountLoginUrl } from './account-client.js';
@@ -86,8 +87,16 @@ export function createAccountRouter(deps: AccountDeps): Router {
       ctx.status = 403;
       return ctx.render('account/profile', { title: 'Edit profile', name, email, needsVerification: true });
     }
+    // Each change mails both addresses, one of them any address typed here: bounded like other mail sends (ASVS 2.4.1).
+    const mailLimit = emailChanged ? await deps.limits.emailSendAccountHourly.check(account.id) : undefined;
+    if (mailLimit?.status === 'LOCKED') {
+      ctx.status = 429;
+      ctx.set('Retry-After', String(mailLimit.retryAfterSeconds));
+      return ctx.render('account/profile', { title: 'Edit profile', name, email, tooOften: describeLockTime(mailLimit.retryAfterSeconds) });
+    }
     const updated = await deps.queries.accounts.updateProfile(account.id, { name, ...(emailChanged ? { email } : {}) });
     if (updated && emailChanged) {
+      await deps.limits.emailSendAccountHourly.fail(account.id);
       await deps.audit.record('account.email_changed', requestOrigin(ctx), account.id);
       // Both addresses hear of the change: the old one in case it was not its owner who made it (ASVS 6.3.7).
       await deps.mailer.send({ to: account.email, template: 'email-changed', locals: { name, oldEmail: account.email, newEmail: email } });

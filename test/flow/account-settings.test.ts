@@ -125,6 +125,24 @@ describe('Your settings', function () {
       expect(mailsTo(account.email), 'a name change sends no mail').to.have.length(0);
     });
 
+    it('allows five email changes an hour (each mails two addresses), then says how long to wait and changes nothing', async function () {
+      const account = await createUser(suite.app, { username: 'hopper', password: PASSWORD });
+      const { browser } = await signInToSettings('hopper');
+      let page = await browser.follow(url('/account/profile'));
+      for (let i = 1; i <= 5; i++) {
+        page = await browser.submit(page, '/account/profile', { name: account.name, email: `hop${i}@example.org` });
+        expect(page.url, `change ${i}`).to.equal(url('/account/profile?saved=email'));
+      }
+      const refused = await browser.submit(page, '/account/profile', { name: account.name, email: 'hop6@example.org' });
+      expect(refused.status).to.equal(429);
+      expect(refused.html).to.match(/The email address was changed too often\. Try again in (60|59) minutes\./);
+      expect((await suite.app.queries.accounts.findById(account.id))?.email).to.equal('hop5@example.org');
+      expect(mailsTo('hop6@example.org')).to.have.length(0);
+      // A name change sends no mail and is not limited.
+      const renamed = await browser.submit(refused, '/account/profile', { name: 'Grace H', email: 'hop5@example.org' });
+      expect(renamed.url).to.equal(url('/account/profile?saved=1'));
+    });
+
     it('asks an account with an app to confirm it is you before an email change after 10 minutes, then tells both addresses', async function () {
       const { account, secret } = await sysadminWithApp('mover', { verified: true });
       const { browser } = await signInToSettings('mover', secret);
