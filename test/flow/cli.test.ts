@@ -242,6 +242,12 @@ describe('twofold CLI', function () {
       expect(await clientRow(pub.client_id)).to.equal(undefined);
       expectRefused(await cli(['clients', 'remove', pub.client_id]), 2, /no client with client_id/);
       expect(await clientRow(confidential.client_id)).not.to.equal(undefined);
+
+      // Each change is in the audit log, from the CLI, as the console's are; a refused one is not.
+      const audited = async (clientId: string) => (await db.knex('audit_events').where({ client_id: clientId }).orderBy('id')).map((e) => [e.event, e.ip, e.user_agent]);
+      expect(await audited(confidential.client_id)).to.deep.equal([['client.created', 'cli', 'twofold CLI'], ['client.secret_rotated', 'cli', 'twofold CLI']]);
+      expect(await audited(pub.client_id)).to.deep.equal([['client.created', 'cli', 'twofold CLI'], ['client.deleted', 'cli', 'twofold CLI']]);
+      expect(JSON.stringify(await db.knex('audit_events').where({ client_id: confidential.client_id }))).not.to.contain(newSecret);
     });
 
     it('reports a SECRET_KEY that is not the server\'s with exit code 1, before storing a secret the server could not check', async () => {

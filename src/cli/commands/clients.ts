@@ -4,12 +4,15 @@ import { AUTH_METHODS, DEFAULT_SCOPE, GRANT_TYPES, validateClientInput, type Aut
 import { registerClient, rotateClientSecret } from '../../clients/register-client.js';
 import { issueToken } from './client-token.js';
 import type { Config } from '../../config.js';
+import type { Logger } from '../../logger.js';
+import { CLI_ORIGIN, createAuditLog, type AuditEventName } from '../../security/audit.js';
 import type { ClientSummary, Queries } from '../../storage/queries.js';
 import { defineCommand, defineCommandGroup, OK, userError, withStorage, type CliStorage, type CommandResult } from '../command.js';
 import { formatDate, formatTable, printJson, type Output } from '../output.js';
 
 export interface ClientsDeps {
   output: Output;
+  getLogger(): Logger;
   /** The configuration, read on demand (throws ConfigError). */
   loadConfig(): Config;
   openStorage(): Promise<CliStorage>;
@@ -87,7 +90,11 @@ const addClient = defineCommand({
 
   const result = await withStorage(deps.openStorage, async ({ queries }) => {
     const validateMetadata = await deps.createMetadataValidator({ config, queries });
-    return registerClient({ queries, validateMetadata, production }, input);
+    const registered = await registerClient({ queries, validateMetadata, production }, input);
+    if (registered.status === 'CREATED') {
+      await audit(deps, queries, 'client.created', registered.clientId, { name: input.name.trim(), type: input.public ? 'public' : 'confidential', firstParty: input.firstParty });
+    }
+    return registered;
   });
   if (result.status === 'INVALID') return invalid(result.problems);
 
@@ -131,7 +138,12 @@ const removeClient = defineCommand({
   usage: 'Usage: twofold clients remove CLIENT_ID\n\n  Deletes the client: it can no longer sign users in or use its tokens.',
   positionals: { min: 1, max: 1, names: 'CLIENT_ID' },
 }, async ({ positionals: [clientId] }, deps: ClientsDeps) => {
-  const removed = await withStorage(deps.openStorage, ({ queries }) => queries.clients.remove(clientId));
+  const removed = await withStorage(deps.openStorage, async ({ queries }) => {
+    const client = await queries.clients.findById(clientId);
+    const gone = await queries.clients.remove(clientId);
+    if (gone) await audit(deps, queries, 'client.deleted', clientId, { name: client?.name, tokensRevoked: false });
+    return gone;
+  });
   if (!removed) return unknownClient('clients remove', clientId);
   deps.output.out(`Removed client ${clientId}.`);
   return OK;
@@ -143,7 +155,11 @@ const rotateSecret = defineCommand({
   options: { json: { type: 'boolean', default: false } },
   positionals: { min: 1, max: 1, names: 'CLIENT_ID' },
 }, async ({ values, positionals: [clientId] }, deps: ClientsDeps) => {
-  const result = await withStorage(deps.openStorage, ({ queries }) => rotateClientSecret({ queries }, clientId));
+  const result = await withStorage(deps.openStorage, async ({ queries }) => {
+    const rotated = await rotateClientSecret({ queries }, clientId);
+    if (rotated.status === 'ROTATED') await audit(deps, queries, 'client.secret_rotated', clientId, {});
+    return rotated;
+  });
   if (result.status === 'NOT_FOUND') return unknownClient('clients rotate-secret', clientId);
   if (result.status === 'PUBLIC_CLIENT') {
     return userError(`twofold clients rotate-secret: ${clientId} is a public client; it has no secret to rotate (it uses PKCE)`);
@@ -156,6 +172,11 @@ const rotateSecret = defineCommand({
   deps.output.err('The old secret no longer works. The new one is shown only once: store it now.');
   return OK;
 });
+
+/** Records a client change made with the CLI, as the console records its own (ASVS 16.3.2). */
+function audit(deps: ClientsDeps, queries: Queries, event: AuditEventName, clientId: string, details: Record<string, unknown>): Promise<void> {
+  return createAuditLog(queries, deps.getLogger()).record(event, { ...CLI_ORIGIN, clientId }, null, details);
+}
 
 /** Runs `twofold clients <command> ...`. */
 export const runClientsCommand = defineCommandGroup({
