@@ -3,7 +3,7 @@ import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { describeLockTime } from '../security/attempt-limits.js';
 import { requestOrigin } from '../security/audit.js';
-import { notifyLockout } from '../interactions/notify-owner.js';
+import { notifyLockout, notifyPasswordChanged } from '../interactions/notify-owner.js';
 import { changePassword } from './change-password.js';
 import { endOtherSessions } from './end-other-sessions.js';
 import { signedInOf, type AccountDeps } from './routes.js';
@@ -47,12 +47,7 @@ export function addPasswordRoutes(router: Router, deps: AccountDeps, requireSign
         // Whoever signed in elsewhere with the old password is signed out, with what applications got there (ASVS 7.4.3).
         const ended = await endOtherSessions(deps.store, signedIn, 'this-session');
         await deps.audit.record('account.password_changed', origin, account.id, { ...ended });
-        const notice = await deps.mailer.send({
-          to: account.email,
-          template: 'password-changed',
-          locals: { name: account.name, when: new Date(deps.clock()), ip: origin.ip, userAgent: origin.userAgent ?? 'unknown' },
-        });
-        if (notice.status !== 'SENT') deps.logger.warn({ accountId: account.id, event: 'notify.password_changed' }, 'could not send the password change notice');
+        await notifyPasswordChanged(deps, account, origin);
         ctx.status = 303;
         return ctx.redirect('/account/password?changed=1');
       }

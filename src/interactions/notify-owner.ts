@@ -1,5 +1,5 @@
 // What an account's owner is told by email about its logins (ASVS 6.3.5): locks, a back-up code used, a password
-// that came after wrong ones. A failed send is logged, never shown: the login goes on without it.
+// that came after wrong ones, a password changed. A failed send is logged, never shown: the login goes on without it.
 import { describeLockTime } from '../security/attempt-limits.js';
 import type { RequestOrigin } from '../security/audit.js';
 import type { Account } from '../storage/queries.js';
@@ -7,6 +7,11 @@ import type { InteractionDeps } from './deps.js';
 
 /** Wrong passwords in a row before a right one that make it worth telling the owner. */
 export const NOTICE_AFTER_FAILURES = 3;
+
+/** When and from where, as the notices about a sign-in or a change show it. */
+function whereFrom(deps: Pick<InteractionDeps, 'clock'>, origin: RequestOrigin) {
+  return { when: new Date(deps.clock()), ip: origin.ip, userAgent: origin.userAgent ?? 'unknown' };
+}
 
 /**
  * Emails the account that its password or second factor is locked; a failed send is logged, never shown. Sent only
@@ -31,7 +36,7 @@ export async function notifyBackupCodeUsed(deps: Pick<InteractionDeps, 'queries'
   const sent = await deps.mailer.send({
     to: account.email,
     template: 'backup-code-used',
-    locals: { name: account.name, when: new Date(deps.clock()), ip: origin.ip, userAgent: origin.userAgent ?? 'unknown' },
+    locals: { name: account.name, ...whereFrom(deps, origin) },
   });
   if (sent.status !== 'SENT') deps.logger.warn({ accountId, event: 'notify.backup_code_used' }, 'could not send the back-up code notification');
 }
@@ -46,11 +51,17 @@ export function notifyPasswordAfterFailures(
   failures: number,
   origin: RequestOrigin,
 ): void {
-  const locals = { name: account.name, failures, when: new Date(deps.clock()), ip: origin.ip, userAgent: origin.userAgent ?? 'unknown' };
+  const locals = { name: account.name, failures, ...whereFrom(deps, origin) };
   deps.mailer
     .send({ to: account.email, template: 'password-after-failures', locals })
     .then((sent) => sent.status === 'SENT' || Promise.reject(new Error(`not sent: ${sent.status}`)))
     .catch((err: unknown) => {
       deps.logger.warn({ accountId: account.id, err: { message: (err as Error).message }, event: 'notify.password_after_failures' }, 'could not send the notice of a password after failures');
     });
+}
+
+/** Tells the owner that their password was changed and their other sessions logged out, with where from. */
+export async function notifyPasswordChanged(deps: Pick<InteractionDeps, 'mailer' | 'logger' | 'clock'>, account: Account, origin: RequestOrigin): Promise<void> {
+  const sent = await deps.mailer.send({ to: account.email, template: 'password-changed', locals: { name: account.name, ...whereFrom(deps, origin) } });
+  if (sent.status !== 'SENT') deps.logger.warn({ accountId: account.id, event: 'notify.password_changed' }, 'could not send the password change notice');
 }
