@@ -46,7 +46,7 @@ export function hashedSecretsInRegistration(provider: Provider, hasher: ClientSe
         ctx.body = { error: 'invalid_request', error_description: 'failed to parse the request body' };
         return undefined;
       }
-      const clientId = decodeURIComponent(ctx.path.slice(prefix.length));
+      const clientId = safeDecode(ctx.path.slice(prefix.length));
       const presented = isObject(body) ? body['client_secret'] : undefined;
       if (isObject(body) && typeof presented === 'string') {
         // Read through the client cache; the registration access token is still checked by oidc-provider after this.
@@ -75,6 +75,15 @@ function replayBody(req: IncomingMessage, ctx: { req: IncomingMessage }, body: B
     yield body;
   };
   ctx.req = Object.create(req, { readable: { value: true }, iterator: { value: chunks }, [Symbol.asyncIterator]: { value: chunks } }) as IncomingMessage;
+}
+
+/** A path segment decoded, or as it is when it is not valid percent-encoding (a bad path is a 4xx, never a crash). */
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

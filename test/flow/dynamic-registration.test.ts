@@ -195,6 +195,9 @@ describe('dynamic client registration', function () {
     token = body.registration_access_token;
     expect((await suite.app.queries.clients.findById(client.client_id))!.secretHash).to.equal(stored);
     await expectError(await manage(client, token, { method: 'PUT', raw: '{"client_id":' }), 400, 'invalid_request');
+    // A malformed client id in the path is a client error like any unknown one, never a crash.
+    const badPath = await manage({ ...client, registration_client_uri: `${suite.app.issuer}/reg/%E0%A4%A` }, token, { method: 'PUT', body: { ...update, client_secret: client.client_secret } });
+    expect(badPath.status).to.be.within(400, 499);
 
     // A public client that becomes confidential gets a new secret, shown in that answer only, and it works.
     const spa = (await (await register({ ...webApp, token_endpoint_auth_method: 'none' }, await newToken())).json()) as Registered;
