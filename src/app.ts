@@ -30,6 +30,7 @@ import { createOutboxRouter, outboxPageEnabled } from './mail/outbox-routes.js';
 import { createOneTimeCodes } from './security/one-time-code.js';
 import { securityHeaders } from './security/headers.js';
 import { handleErrors } from './http/handle-errors.js';
+import { routesUnder } from './http/routes-under.js';
 import { createHealthRouter, type ReadinessProbe } from './http/health.js';
 import { serveAssets } from './http/assets.js';
 
@@ -72,7 +73,7 @@ export function createApp(deps: AppDeps): Provider {
   provider.use(securityHeaders());
   provider.use(handleErrors(deps.logger));
   provider.use(serveAssets(viewsDir));
-  provider.use(createHealthRouter(deps.probes).routes());
+  provider.use(routesUnder(['/healthz', '/readyz'], createHealthRouter(deps.probes)));
   provider.use(limitRegistration(provider, {
     create: createAttemptLimit(REGISTRATION_LIMITS.create, limitStore),
     manage: createAttemptLimit(REGISTRATION_LIMITS.manage, limitStore),
@@ -103,11 +104,11 @@ export function createApp(deps: AppDeps): Provider {
     audit: createAuditLog(deps.queries, deps.logger),
     clock: deps.clock ?? systemClock,
   };
-  provider.use(createInteractionRouter(services).routes());
+  provider.use(routesUnder(['/interaction'], createInteractionRouter(services)));
   // Using the settings or admin pages keeps the session alive, as an authorization request does.
   provider.use(extendSessionOnUse(provider, sessionLifetimes(deps.config.lifetimes), ['/account', '/admin']));
-  provider.use(createAccountRouter(services).routes());
-  provider.use(createAdminRouter(services, ADMIN_SECTIONS).routes());
-  if (outboxPageEnabled(deps.config)) provider.use(createOutboxRouter({ dataDir: deps.config.dataDir }).routes());
+  provider.use(routesUnder(['/account'], createAccountRouter(services)));
+  provider.use(routesUnder(['/admin'], createAdminRouter(services, ADMIN_SECTIONS)));
+  if (outboxPageEnabled(deps.config)) provider.use(routesUnder(['/dev/outbox'], createOutboxRouter({ dataDir: deps.config.dataDir })));
   return provider;
 }
