@@ -26,6 +26,7 @@ import { createAccountRouter } from './account/routes.js';
 import { createAdminRouter } from './admin/routes.js';
 import { ADMIN_SECTIONS } from './admin/sections.js';
 import type { Mailer } from './mail/mailer.js';
+import type { Templates } from './templates.js';
 import { createOutboxRouter, outboxPageEnabled } from './mail/outbox-routes.js';
 import { createOneTimeCodes } from './security/one-time-code.js';
 import { securityHeaders } from './security/headers.js';
@@ -50,6 +51,8 @@ export interface AppDeps {
   /** The clock for TOTP; only tests pass another one. */
   clock?: Clock;
   mailer: Mailer;
+  /** The compiled views (compileTemplates). */
+  templates: Templates;
 }
 
 type RenderingContext = { render(view: string, locals?: object): Promise<void> };
@@ -62,7 +65,10 @@ export function createApp(deps: AppDeps): Provider {
   const secureCookies = new URL(deps.config.issuer).protocol === 'https:';
   const limitStore = { redis: deps.redis, prefix: deps.config.redisPrefix };
 
-  provider.use(views(viewsDir, { extension: 'pug', options: { cache: deps.config.nodeEnv !== 'development', basedir: viewsDir } }));
+  // In development each page is compiled again at every render, so that an edited view shows at once.
+  const live = deps.config.nodeEnv === 'development';
+  const compiled = { pug: async (file: string, locals: Record<string, unknown>) => deps.templates.get(file)(locals) };
+  provider.use(views(viewsDir, { extension: 'pug', options: { cache: !live, basedir: viewsDir }, ...(live ? {} : { engineSource: compiled }) }));
   provider.use(async (ctx, next) => {
     // koa-views looks a view up on disk at every render, twice without the extension (a miss, then a hit);
     // naming the file in full halves that work on every page.

@@ -8,6 +8,7 @@ import { loadProviderKeys, type ProviderKeys } from './oidc/signing-keys.js';
 import { resolveSecretKey } from './security/secret-key.js';
 import { createMailer } from './mail/mailer.js';
 import { viewsDir } from './paths.js';
+import { compileTemplates } from './templates.js';
 
 /** Retries `step` until it succeeds: at start-up Postgres may still be coming up. */
 async function untilReady<T>(logger: Logger, what: string, step: () => Promise<T>): Promise<T> {
@@ -25,6 +26,9 @@ async function untilReady<T>(logger: Logger, what: string, step: () => Promise<T
 const REDIS_BACKENDS = { standalone: 'Redis (REDIS_URL)', sentinel: 'Redis Sentinel (REDIS_SENTINELS)', cluster: 'Redis Cluster (REDIS_CLUSTER_NODES)' } as const;
 
 async function start(config: Config, logger: Logger): Promise<{ server: Server; storage: Storage; keys: ProviderKeys }> {
+  // Compiled while the stores open; a template that does not compile stops the start here.
+  const compiling = compileTemplates(viewsDir);
+  compiling.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
   const secret = await resolveSecretKey(config);
   if (secret.source === 'generated') logger.warn({ file: `${config.dataDir}/secret.key` }, 'generated a development SECRET_KEY; keep this file, it decrypts stored secrets');
   const storage = await untilReady(logger, 'opening storage', () => openStorage({ config, logger, secretKey: secret.key, mode: 'server' }));
@@ -35,8 +39,9 @@ async function start(config: Config, logger: Logger): Promise<{ server: Server; 
   const mail = config.smtpUrl ? 'SMTP (SMTP_URL)' : `development outbox in ${config.dataDir}/outbox (also at ${config.issuer}/dev/outbox)`;
   logger.warn({ postgres, redis, mail, issuer: config.issuer }, `BACKENDS: ${postgres} | ${redis} | ${mail}`);
 
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, dataDir: config.dataDir, logger, viewsDir, issuer: config.issuer });
-  const app = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, clientChanges: storage.clientChanges, keys, probes: storage.probes, secretKey: secret.key, mailer });
+  const templates = await compiling;
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, dataDir: config.dataDir, logger, templates, issuer: config.issuer });
+  const app = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, clientChanges: storage.clientChanges, keys, probes: storage.probes, secretKey: secret.key, mailer, templates });
   (app as unknown as NodeJS.EventEmitter).on('error', (err: Error & { code?: string }) => {
     // Client disconnects and aborted requests are not server faults.
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE' || err.code === 'ECONNABORTED') return;

@@ -1,5 +1,6 @@
 // createMailer: renders a template and sends it by SMTP, or without SMTP_URL writes it to the development outbox.
 import type { Logger } from '../logger.js';
+import type { Templates } from '../templates.js';
 import { writeOutboxMessage } from './outbox.js';
 import { createSmtpDelivery } from './smtp-delivery.js';
 import { createMailRenderer, type MailLocals, type MailTemplate } from './templates.js';
@@ -30,7 +31,8 @@ export interface MailerOptions {
   issuer: string;
   dataDir: string;
   logger: Logger;
-  viewsDir: string;
+  /** The compiled views; the mail templates are those under mail/. */
+  templates: Templates;
   /** How long each SMTP phase (connect, greeting, each reply) may take; a whole message at most twice that. */
   timeoutMs?: number;
 }
@@ -41,10 +43,10 @@ export const DEFAULT_MAIL_TIMEOUT_MS = 10_000;
 // must reach exactly the account's own address.
 const SINGLE_ADDRESS = /^[^\s@,;:<>()[\]"\\]+@([^\s@,;:<>()[\]"\\]+)$/;
 
-/** Creates the mailer; every template is compiled now, so a broken one stops the start, not a login. */
+/** Creates the mailer; every template is looked up now, so a missing one stops the start, not a login. */
 export function createMailer(options: MailerOptions): Mailer {
   const { logger, mailFrom, issuer, dataDir } = options;
-  const renderer = createMailRenderer(options.viewsDir);
+  const renderer = createMailRenderer(options.templates);
   const smtp = options.smtpUrl ? createSmtpDelivery({ smtpUrl: options.smtpUrl, timeoutMs: options.timeoutMs ?? DEFAULT_MAIL_TIMEOUT_MS }) : undefined;
 
   // Log lines name the template and the recipient's domain only: the subject and body are never logged, as

@@ -1,6 +1,5 @@
 // The emails Twofold sends: one folder per template in views/mail/ (subject.pug, html.pug, text.pug), compiled once.
-import path from 'node:path';
-import pug from 'pug';
+import type { Templates } from '../templates.js';
 
 /** The locals each template needs; `issuer` and `formatTime` are added by the renderer for every template. */
 export interface MailLocals {
@@ -76,10 +75,9 @@ export function formatMailTime(when: Date): string {
   return `${TIME_FORMAT.format(when)} UTC`;
 }
 
-/** Compiles every template under `${viewsDir}/mail/` now, so a broken or missing one fails at start, not at send. */
-export function createMailRenderer(viewsDir: string): MailRenderer {
-  const compile = (template: MailTemplate, part: 'subject' | 'html' | 'text') =>
-    pug.compileFile(path.join(viewsDir, 'mail', template, `${part}.pug`), { basedir: viewsDir, compileDebug: false });
+/** Looks every template of views/mail/ up now, so a missing one fails at start, not at send. */
+export function createMailRenderer(templates: Templates): MailRenderer {
+  const compile = (template: MailTemplate, part: 'subject' | 'html' | 'text') => templates.get(`mail/${template}/${part}.pug`);
   const compiled = new Map(
     MAIL_TEMPLATES.map((template) => [template, { subject: compile(template, 'subject'), html: compile(template, 'html'), text: compile(template, 'text') }] as const),
   );

@@ -15,6 +15,7 @@ import { createMailer, type Mailer, type MailMessage } from '../../src/mail/mail
 import { listOutbox, readOutboxMessage, writeOutboxMessage } from '../../src/mail/outbox.js';
 import { createOutboxRouter, outboxPageEnabled } from '../../src/mail/outbox-routes.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
+import { viewTemplates } from '../helpers/templates.js';
 
 const FROM = 'Twofold <no-reply@twofold.example>';
 const ISSUER = 'https://login.example.com';
@@ -49,7 +50,7 @@ describe('mailer', function () {
     beforeEach(async function () {
       smtp = await startSmtpServer();
       log = captureLog();
-      mailer = createMailer({ smtpUrl: smtp.url, mailFrom: FROM, issuer: ISSUER, dataDir, logger: log.logger, viewsDir, timeoutMs: TIMEOUT_MS });
+      mailer = createMailer({ smtpUrl: smtp.url, mailFrom: FROM, issuer: ISSUER, dataDir, logger: log.logger, templates: await viewTemplates(), timeoutMs: TIMEOUT_MS });
     });
     afterEach(async function () {
       await mailer.close();
@@ -123,7 +124,7 @@ describe('mailer', function () {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as net.AddressInfo;
     const log = captureLog();
-    const mailer = createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, mailFrom: FROM, issuer: ISSUER, dataDir, logger: log.logger, viewsDir, timeoutMs: TIMEOUT_MS });
+    const mailer = createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, mailFrom: FROM, issuer: ISSUER, dataDir, logger: log.logger, templates: await viewTemplates(), timeoutMs: TIMEOUT_MS });
     try {
       const started = Date.now();
       expect(await mailer.send(emailCode())).to.deep.equal({ status: 'FAILED', reason: 'UNAVAILABLE' });
@@ -142,7 +143,7 @@ describe('mailer', function () {
   describe('without SMTP (development outbox)', function () {
     it('writes each message to a 0600 file in a 0700 folder and logs where, not what', async function () {
       const log = captureLog();
-      const mailer = createMailer({ mailFrom: FROM, issuer: ISSUER, dataDir, logger: log.logger, viewsDir });
+      const mailer = createMailer({ mailFrom: FROM, issuer: ISSUER, dataDir, logger: log.logger, templates: await viewTemplates() });
       expect(mailer.kind).to.equal('outbox');
       expect(await mailer.send(emailCode())).to.deep.equal({ status: 'SENT' });
 

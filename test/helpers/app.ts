@@ -7,7 +7,6 @@ import path from 'node:path';
 import type Provider from 'oidc-provider';
 import { createApp } from '../../src/app.js';
 import { createMailer } from '../../src/mail/mailer.js';
-import { viewsDir } from '../../src/paths.js';
 import { loadConfig, type Config, type Lifetimes } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { loadProviderKeys } from '../../src/oidc/signing-keys.js';
@@ -21,6 +20,7 @@ import type { ClientInput } from '../../src/clients/client-input.js';
 import { createClientSecretHasher, type ClientSecretHasher } from '../../src/security/client-secrets.js';
 import { openTestDatabase, testDatabaseUrl } from './database.js';
 import { deleteRedisPrefix } from './redis.js';
+import { viewTemplates } from './templates.js';
 
 export interface TestApp {
   issuer: string;
@@ -71,8 +71,9 @@ export async function startTestApp(
   const logger = createLogger(config.logLevel);
   const storage = await openStorage({ config, logger, secretKey: config.secretKey!, mode: 'server' });
   const keys = await loadProviderKeys(storage.queries, { idTokenTtl: config.lifetimes.idToken, logger, ...options.signingKeys });
-  const mailer = createMailer({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, dataDir: config.dataDir, logger, viewsDir, issuer: config.issuer, timeoutMs: 2000 });
-  const provider = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, clientChanges: storage.clientChanges, keys, probes: storage.probes, secretKey: config.secretKey!, clock: options.clock, mailer });
+  const templates = await viewTemplates();
+  const mailer = createMailer({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, dataDir: config.dataDir, logger, templates, issuer: config.issuer, timeoutMs: 2000 });
+  const provider = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, clientChanges: storage.clientChanges, keys, probes: storage.probes, secretKey: config.secretKey!, clock: options.clock, mailer, templates });
   server.on('request', provider.callback());
 
   return {
