@@ -1,10 +1,9 @@
 // /account/two-factor: status, Disconnect, and connecting or switching to a new phone.
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import QRCode from 'qrcode';
 import { AppError } from '../errors.js';
 import { requestOrigin } from '../security/audit.js';
-import { createTotpSecret, groupSecret, totpUri } from '../security/totp.js';
+import { createTotpSecret, groupSecret, totpQrCode } from '../security/totp.js';
 import { connectAuthenticator } from '../interactions/setup/connect-authenticator.js';
 import { endOtherSessions } from './end-other-sessions.js';
 import { hasRecentSecondFactor } from './signed-in-account.js';
@@ -109,6 +108,6 @@ function redirectTo(ctx: Context, path: string): void {
 async function renderConnect(ctx: Context, deps: AccountDeps, sealed: string, switching: boolean, error?: 'WRONG' | 'FORMAT'): Promise<void> {
   const { account, sessionUid } = signedInOf(ctx);
   const secret = deps.loginState.openSecret(reauthLogin(sessionUid), account.id, sealed);
-  const qr = await QRCode.toDataURL(totpUri({ issuer: deps.config.totpIssuer, accountName: account.username, secret }), { errorCorrectionLevel: 'M', margin: 4, width: 264 });
+  const qr = await totpQrCode({ issuer: deps.config.totpIssuer, accountName: account.username, secret });
   await ctx.render('account/connect', { title: switching ? 'Switch to a new phone' : 'Connect your authenticator app', switching, qr, secret, groups: groupSecret(secret), error });
 }

@@ -1,6 +1,7 @@
 // TOTP against RFC 6238 Appendix B (SHA1), the ±1 step window, code normalisation and the otpauth URI.
 import { expect } from 'chai';
-import { createTotpSecret, groupSecret, matchTotpStep, normalizeTotpCode, timeStepAt, totpCodeAt, totpUri } from '../../src/security/totp.js';
+import { createTotpSecret, groupSecret, matchTotpStep, normalizeTotpCode, timeStepAt, totpCodeAt, totpQrCode, totpUri } from '../../src/security/totp.js';
+import { decodeQrPng } from '../helpers/chromium.js';
 
 const RFC_SEED = new TextEncoder().encode('12345678901234567890');
 // base32 of the same 20 ASCII bytes, as an authenticator app would hold it.
@@ -64,6 +65,13 @@ describe('TOTP (RFC 6238)', function () {
     expect(text.startsWith('otpauth://totp/Twofold:ada?')).to.equal(true);
     const uri = new URL(text);
     expect(Object.fromEntries(uri.searchParams)).to.deep.equal({ secret: 'JBSWY3DPEHPK3PXP', issuer: 'Twofold', algorithm: 'SHA1', digits: '6', period: '30' });
+  });
+
+  it('draws the URI as a QR code in an inline PNG', async function () {
+    const options = { issuer: 'Twofold', accountName: 'ada', secret: 'JBSWY3DPEHPK3PXP' };
+    const match = /^data:image\/png;base64,(.+)$/.exec(await totpQrCode(options));
+    expect(match, 'a data: URL of a PNG').to.not.equal(null);
+    expect(decodeQrPng(Buffer.from(match![1]!, 'base64'))).to.equal(totpUri(options));
   });
 
   it('groups a key in fours for manual entry', function () {

@@ -1,12 +1,11 @@
 // The four-step setup wizard (user guide, section 2), and postponing it.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import QRCode from 'qrcode';
 import { AppError } from '../../errors.js';
 import { requestedAcrRank } from '../../oidc/acr.js';
 import { normalizeEmail } from '../../account/validate-profile.js';
 import { requestOrigin } from '../../security/audit.js';
-import { createTotpSecret, groupSecret, totpUri } from '../../security/totp.js';
+import { createTotpSecret, groupSecret, totpQrCode } from '../../security/totp.js';
 import { completeLogin } from '../complete-login.js';
 import type { InteractionDeps } from '../deps.js';
 import type { LoginState, SetupStep } from '../login-state.js';
@@ -33,9 +32,7 @@ export async function showSetup(deps: InteractionDeps, ctx: Context, details: In
     case 'connect': {
       if (!state.setup.sealedSecret) throw new AppError('INTERACTION_EXPIRED');
       const secret = deps.loginState.openSecret(details.uid, account.id, state.setup.sealedSecret);
-      const uri = totpUri({ issuer: deps.config.totpIssuer, accountName: account.username, secret });
-      // Rendered here as a data: URL: the secret never leaves the page for a third party (ASVS 14.2.3).
-      const qr = await QRCode.toDataURL(uri, { errorCorrectionLevel: 'M', margin: 4, width: 264 });
+      const qr = await totpQrCode({ issuer: deps.config.totpIssuer, accountName: account.username, secret });
       return ctx.render('setup/connect', { ...base, title: 'Step 2 of 4: Connect your authenticator app', qr, secret, groups: groupSecret(secret) });
     }
     case 'confirm':
