@@ -7,7 +7,7 @@ import { parseOptions, UsageError, USAGE, type Options } from './options.js';
 import { runPasses } from './passes.js';
 import { machineFacts, writeReport, type BenchReport } from './report.js';
 import { seed } from './seed.js';
-import { BenchError, checkBackends, databaseUrl, redisUrl, startServer, type BenchServer } from './server.js';
+import { BenchError, checkBackends, databaseUrl, redisUrl, startOptions, startServer, type BenchServer } from './server.js';
 import { createContext, type Scenario } from './scenarios/context.js';
 import { fullLogin, passwordLogin } from './scenarios/login.js';
 import { clientCredentials, discovery, refreshToken, userinfo } from './scenarios/tokens.js';
@@ -49,6 +49,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const started = Date.now();
+  const serverCommand = ['node', ...startOptions(), 'dist/src/main.js'].join(' ');
   const startedAt = new Date(started).toISOString();
   if (!processRuns('postgres') || !processRuns('redis-server')) {
     // The CPU figures read local processes: a remote store would make them meaningless.
@@ -57,7 +58,7 @@ async function main(): Promise<number> {
   await checkBackends();
   const proxies = options.kind === 'faults' ? await startProxies() : undefined;
   const storeUrls = proxies && { database: proxies.Postgres.urlFor(databaseUrl()), redis: proxies.Redis.urlFor(redisUrl()) };
-  progress(`building, then starting Twofold (NODE_ENV=production, LOG_LEVEL=warn, node dist/src/main.js) on a fresh schema and Redis prefix${proxies ? ', reaching both through fault proxies' : ''}`);
+  progress(`building, then starting Twofold (NODE_ENV=production, LOG_LEVEL=warn, ${serverCommand}) on a fresh schema and Redis prefix${proxies ? ', reaching both through fault proxies' : ''}`);
   let server: BenchServer;
   try {
     server = await startServer({ cpuProf: options.cpuProf, storeUrls, smtpProxy: options.kind === 'faults' });
@@ -74,7 +75,7 @@ async function main(): Promise<number> {
     const seeded = await seed({ ...server.env, DATABASE_URL: databaseUrl(), REDIS_URL: redisUrl() }, counts);
     const seedSeconds = (Date.now() - seedStart) / 1000;
     progress(`seeded ${counts.sysadmins} sysadmins with an authenticator app, ${counts.users} users and 2 clients in ${seedSeconds.toFixed(1)} s`);
-    const base = { startedAt, machine: machineFacts(), seeded: { ...counts, seedSeconds: Math.round(seedSeconds * 10) / 10 }, durationSeconds: 0 };
+    const base = { startedAt, serverCommand, machine: machineFacts(), seeded: { ...counts, seedSeconds: Math.round(seedSeconds * 10) / 10 }, durationSeconds: 0 };
     if (options.kind === 'faults') {
       const ctx = await createContext(server.issuer, seeded, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
       const faults = await runFaults({ ctx, server, proxies: proxies!, seededAccounts: counts.sysadmins + counts.users, progress }, options);

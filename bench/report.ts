@@ -10,6 +10,8 @@ import { root } from './server.js';
 export interface BenchReport {
   startedAt: string;
   mode: 'quick' | 'full' | 'faults';
+  /** How the server was started: node, the options of `npm start`, and the entry point. */
+  serverCommand: string;
   machine: { cores: number; cpuModel: string; memoryGb: number; node: string; platform: string; commit: string; dirty: boolean };
   seeded: { sysadmins: number; users: number; seedSeconds: number };
   /** The scenario runs, every pass; empty in a faults run. */
@@ -104,7 +106,7 @@ function faultsSection(f: FaultsReport): string[] {
 export function markdown(report: BenchReport): string {
   const m = report.machine;
   const lines = [
-    `Run ${report.startedAt} (${report.mode}: \`${COMMANDS[report.mode]}\`), ${m.cores} cores (${m.cpuModel}), Node ${m.node}, commit ${m.commit.slice(0, 7)}${m.dirty ? ' with uncommitted changes' : ''}; ${report.seeded.sysadmins} sysadmins and ${report.seeded.users} users seeded.`,
+    `Run ${report.startedAt} (${report.mode}: \`${COMMANDS[report.mode]}\`), ${m.cores} cores (${m.cpuModel}), Node ${m.node}, commit ${m.commit.slice(0, 7)}${m.dirty ? ' with uncommitted changes' : ''}, server started as \`${report.serverCommand}\`; ${report.seeded.sysadmins} sysadmins and ${report.seeded.users} users seeded.`,
     '',
   ];
   if (report.results.length) lines.push(...resultsTable(report.results), '');

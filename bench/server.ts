@@ -1,6 +1,7 @@
 // Starts Twofold as a separate production process on a fresh schema and Redis prefix, with an SMTP sink; cleans up after.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,7 +110,20 @@ function build(): void {
 }
 
 /**
- * Builds and starts the server as production runs it (node dist/src/main.js) and waits for /readyz. `storeUrls` sends
+ * The node options of `npm start` in package.json (`node [options] dist/src/main.js`), so that the bench runs the
+ * server with the same ones as production.
+ */
+export function startOptions(): string[] {
+  const script = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts?: { start?: string } }).scripts?.start ?? '';
+  const words = script.trim().split(/\s+/);
+  if (words[0] !== 'node' || words[words.length - 1] !== 'dist/src/main.js') {
+    throw new BenchError(`package.json's start script should read "node [options] dist/src/main.js", not "${script}"`);
+  }
+  return words.slice(1, -1);
+}
+
+/**
+ * Builds and starts the server as production runs it (node [start options] dist/src/main.js) and waits for /readyz. `storeUrls` sends
  * its Postgres and Redis traffic elsewhere (through the fault proxies); set-up and clean-up still use the stores directly.
  */
 export async function startServer(
@@ -134,7 +148,7 @@ export async function startServer(
   };
   build();
   const profile = options.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProf}`] : [];
-  const args = [...profile, path.join(root, 'dist/src/main.js')];
+  const args = [...startOptions(), ...profile, path.join(root, 'dist/src/main.js')];
   const child = spawn(process.execPath, args, { cwd: root, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
