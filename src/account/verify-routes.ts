@@ -8,6 +8,7 @@ import { verifyTotpLogin } from '../interactions/second-factor/verify-totp-login
 import { sendEmailCode } from '../interactions/email-code/send-email-code.js';
 import { verifyEmailCode } from '../interactions/email-code/verify-email-code.js';
 import { notifyBackupCodeUsed, notifyLockout } from '../interactions/notify-owner.js';
+import { renewSessionId } from '../oidc/session-lifetime.js';
 import { recordSecondFactor } from './signed-in-account.js';
 import { signedInOf, type AccountDeps } from './routes.js';
 
@@ -45,6 +46,7 @@ export function addVerifyRoutes(router: Router, deps: AccountDeps, requireSigned
     }
     await deps.audit.record('mfa.totp.accepted', origin, signedIn.account.id, { via: REAUTH });
     await recordSecondFactor(deps.store, signedIn, deps.clock(), 'otp');
+    await renewSessionId(deps.provider, ctx);
     ctx.status = 303;
     ctx.redirect(returnTo);
   });
@@ -80,6 +82,7 @@ export function addVerifyRoutes(router: Router, deps: AccountDeps, requireSigned
       return renderVerify(ctx, deps, { returnTo, email: maskEmail(signedIn.account.email), error: `EMAIL_${result.status}` });
     }
     await recordSecondFactor(deps.store, signedIn, deps.clock(), 'email');
+    await renewSessionId(deps.provider, ctx);
     ctx.status = 303;
     ctx.redirect(returnTo);
   });

@@ -1,5 +1,5 @@
 // How long a Twofold session lives: an inactivity timeout that each use extends, within an absolute lifetime from the login.
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { interactionPolicy, type KoaContextWithOIDC, type Session } from 'oidc-provider';
 import type { Lifetimes } from '../config.js';
@@ -73,4 +73,18 @@ export function extendSessionOnUse(provider: Provider, lifetimes: SessionLifetim
     }
     await next();
   };
+}
+
+/**
+ * Gives the signed-in session a new id, kept until the same end, and points the session cookie at it; the old id
+ * no longer finds the session. Called when a person confirms it is them again: a token that was copied before the
+ * re-check does not gain what the re-check allows (ASVS 7.2.4). oidc-provider does the same when a login completes.
+ */
+export async function renewSessionId(provider: Provider, ctx: Context): Promise<void> {
+  const session = await provider.Session.get(ctx as never);
+  if (!session.accountId || typeof session.exp !== 'number') return;
+  session.resetIdentifier();
+  await session.persist();
+  const lasts = session.transient ? {} : { expires: new Date(session.exp * 1000) };
+  ctx.cookies.set(provider.cookieName('session'), session.jti, { ...SESSION_COOKIE_OPTIONS, ...lasts, overwrite: true });
 }

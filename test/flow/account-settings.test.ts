@@ -263,6 +263,29 @@ describe('Your settings', function () {
     expect((await mailTo(account.email, /authenticator app was disconnected/)).text).not.to.contain('back-up code sent by email');
   });
 
+  it('gives the session a new id when the person confirms it is them: the id from before no longer opens the settings', async function () {
+    const { secret } = await sysadminWithApp('renewed');
+    const { browser } = await signInToSettings('renewed', secret);
+    suite.clock.now += ELEVEN_MINUTES;
+    const verify = await browser.follow(url('/account/verify?return=/account/profile'));
+    const before = (await browser.jar.getCookies(url('/account'))).filter((c) => c.key.startsWith('_session'));
+    expect(before.map((c) => c.key).sort()).to.deep.equal(['_session', '_session.sig']);
+
+    suite.clock.nextStep();
+    const done = await browser.submit(verify, '/account/verify', { code: codeFor(secret, suite.clock), return: '/account/profile' });
+    expect(done.url).to.equal(url('/account/profile'));
+    const after = (await browser.jar.getCookies(url('/account'))).find((c) => c.key === '_session');
+    expect(after?.value).to.be.a('string').and.not.equal(before.find((c) => c.key === '_session')!.value);
+    expect((await browser.follow(url('/account'))).html).to.contain('Your settings');
+
+    // Someone holding the cookies from before the re-check is not signed in.
+    const copied = new Browser();
+    for (const cookie of before) await copied.jar.setCookie(cookie.toString(), url('/account'));
+    const refused = await copied.request(url('/account'));
+    expect(refused.status).to.equal(302);
+    expect(refused.headers.get('location')).to.match(/\/auth\?/);
+  });
+
   it('confirms it is you with a back-up code by email: audited as a re-check, and the owner told the code was used', async function () {
     const { account, secret } = await sysadminWithApp('mailcheck', { verified: true });
     const { browser } = await signInToSettings('mailcheck', secret);
