@@ -1,6 +1,7 @@
 // Opens the database: Postgres from DATABASE_URL, or the embedded PGlite for development.
 import knexFactory, { type Knex } from 'knex';
 import type { Logger } from '../logger.js';
+import { openEmbeddedDatabase } from './embedded-database.js';
 
 export interface OpenDatabaseOptions {
   databaseUrl?: string | undefined;
@@ -57,8 +58,6 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     database = { knex, kind: 'postgres', close: () => knex.destroy() };
     options.logger.info({ database: redactDatabaseUrl(options.databaseUrl), schema: options.schema, pool }, 'database: using Postgres');
   } else {
-    // Loaded only here: PGlite and its driver are a few MB of heap that a server on Postgres never needs.
-    const { openEmbeddedDatabase } = await import('./embedded-database.js');
     const embedded = await openEmbeddedDatabase({ ...options, knexLog: log });
     database = { knex: embedded.knex, kind: 'embedded', close: embedded.close };
   }

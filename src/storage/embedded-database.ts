@@ -1,9 +1,8 @@
 // The development database: PGlite in DATA_DIR/postgres, shared with the CLI through a unix socket.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import knexFactory, { type Knex } from 'knex';
-import ClientPGLite from 'knex-pglite';
 import type { Logger } from '../logger.js';
 import { acquireLock, EmbeddedDatabaseLockedError } from './embedded-lock.js';
 import { SOCKET_PORT, serveSocket, socketAcceptsConnections, type SocketServer } from './embedded-socket.js';
@@ -69,7 +68,9 @@ async function openInProcess(options: EmbeddedDatabaseOptions, serve: boolean): 
     releaseLock();
   };
   try {
-    db = await PGlite.create(paths.pgliteDir);
+    // Loaded here, not with this module: PGlite is a few MB of heap that a server on Postgres never needs.
+    const [{ PGlite: PGliteDatabase }, { default: ClientPGLite }] = await Promise.all([import('@electric-sql/pglite'), import('knex-pglite')]);
+    db = await PGliteDatabase.create(paths.pgliteDir);
     const session = createPGliteSession(db);
     const pglite = db;
     // knex-pglite talks to this stand-in: every query takes its turn in the shared session, so it never

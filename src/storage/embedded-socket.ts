@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { PGLiteSocketHandlerOptions } from '@electric-sql/pglite-socket';
-import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
+import type { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
 import type { Logger } from '../logger.js';
 import type { PGliteSession } from './pglite-session.js';
 
@@ -36,6 +36,7 @@ export async function serveSocket(options: { socketDir: string; session: PGliteS
   rmSync(file, { force: true }); // left by a crashed server; we hold the lock, so no live server owns it
 
   // pglite-socket's handler does the wire framing; the shared session decides whose turn it is.
+  const { PGLiteSocketHandler: SocketHandler } = await import('@electric-sql/pglite-socket');
   const queryQueue = options.session as unknown as PGLiteSocketHandlerOptions['queryQueue'];
   const handlers = new Set<PGLiteSocketHandler>();
   const server = net.createServer((socket) => {
@@ -44,7 +45,7 @@ export async function serveSocket(options: { socketDir: string; session: PGliteS
       socket.destroy();
       return;
     }
-    const handler = new PGLiteSocketHandler({ queryQueue, closeOnDetach: true });
+    const handler = new SocketHandler({ queryQueue, closeOnDetach: true });
     handlers.add(handler);
     handler.addEventListener('close', () => handlers.delete(handler));
     handler.addEventListener('error', () => handlers.delete(handler));
