@@ -1,6 +1,8 @@
 // CPU seconds of the Twofold process, Postgres and Redis read from /proc, RSS, and latency percentiles.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { hashSync } from '@node-rs/argon2';
+import { ARGON2_OPTIONS } from '../src/security/passwords.js';
 
 let ticks: number | undefined;
 
@@ -120,4 +122,21 @@ export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return 0;
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
   return sorted[rank - 1]!;
+}
+
+/**
+ * CPU milliseconds of one argon2id hash with the server's parameters, the median of five, taken in the bench's
+ * own process: how fast the machine is at that moment. Machines of one kind, and one machine from hour to hour,
+ * differ by up to 2x, so runs compare only where this does too.
+ */
+export function referenceHashMs(): number {
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const before = process.cpuUsage();
+    hashSync('bench reference password', ARGON2_OPTIONS);
+    const used = process.cpuUsage(before);
+    times.push((used.user + used.system) / 1000);
+  }
+  times.sort((a, b) => a - b);
+  return Math.round(times[2]! * 10) / 10;
 }

@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 
 // OWASP's minimum for argon2id (m=19 MiB, t=2, p=1); the parameters live in each hash so they can be raised later.
 // algorithm 2 is Algorithm.Argon2id (a const enum, which isolated modules cannot import).
-const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+export const ARGON2_OPTIONS = { algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
 // At most one argon2 computation per core at a time: more only queue in libuv's pool, where each holds its 19 MiB
 // (which the allocator keeps per thread) and delays file reads behind it; the rest wait here, in order.
