@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FaultsReport } from './faults/run-faults.js';
+import type { MachineSpeed } from './metrics.js';
 import type { PassResult, RssCheck } from './passes.js';
 import { root } from './server.js';
 
@@ -12,8 +13,8 @@ export interface BenchReport {
   mode: 'quick' | 'full' | 'faults';
   /** How the server was started: node, the options of `npm start`, and the entry point. */
   serverCommand: string;
-  /** CPU ms of one argon2id hash in the bench process (referenceHashMs) before the run and after it. */
-  referenceHashMs: { before: number; after?: number | undefined };
+  /** How fast the machine was (machineSpeed) before the run and after it. */
+  speed: { before: MachineSpeed; after?: MachineSpeed | undefined };
   machine: { cores: number; cpuModel: string; memoryGb: number; node: string; platform: string; commit: string; dirty: boolean };
   seeded: { sysadmins: number; users: number; seedSeconds: number };
   /** The scenario runs, every pass; empty in a faults run. */
@@ -108,7 +109,7 @@ function faultsSection(f: FaultsReport): string[] {
 export function markdown(report: BenchReport): string {
   const m = report.machine;
   const lines = [
-    `Run ${report.startedAt} (${report.mode}: \`${COMMANDS[report.mode]}\`), ${m.cores} cores (${m.cpuModel}), Node ${m.node}, commit ${m.commit.slice(0, 7)}${m.dirty ? ' with uncommitted changes' : ''}, server started as \`${report.serverCommand}\`; ${report.seeded.sysadmins} sysadmins and ${report.seeded.users} users seeded. Machine speed: one argon2id hash (m=19 MiB, t=2) took ${report.referenceHashMs.before} ms of CPU before the run${report.referenceHashMs.after === undefined ? '' : ` and ${report.referenceHashMs.after} ms after it`} (lower is faster; compare runs only where this is close).`,
+    `Run ${report.startedAt} (${report.mode}: \`${COMMANDS[report.mode]}\`), ${m.cores} cores (${m.cpuModel}), Node ${m.node}, commit ${m.commit.slice(0, 7)}${m.dirty ? ' with uncommitted changes' : ''}, server started as \`${report.serverCommand}\`; ${report.seeded.sysadmins} sysadmins and ${report.seeded.users} users seeded. Machine speed, before the run${report.speed.after ? ' / after it' : ''}: the reference JavaScript took ${report.speed.before.javascriptMs}${report.speed.after ? ` / ${report.speed.after.javascriptMs}` : ''} ms of CPU and one argon2id hash (m=19 MiB, t=2) ${report.speed.before.argon2idMs}${report.speed.after ? ` / ${report.speed.after.argon2idMs}` : ''} ms (lower is faster; compare runs only where these are close).`,
     '',
   ];
   if (report.results.length) lines.push(...resultsTable(report.results), '');
