@@ -77,7 +77,7 @@ export function extendSessionOnUse(provider: Provider, lifetimes: SessionLifetim
 
 /**
  * Gives the signed-in session a new id, kept until the same end, and points the session cookie at it; the old id
- * no longer finds the session. Called when a person confirms it is them again: a token that was copied before the
+ * no longer finds the session. Called when a person confirms it is them again: a session cookie copied before the
  * re-check does not gain what the re-check allows (ASVS 7.2.4). oidc-provider does the same when a login completes.
  */
 export async function renewSessionId(provider: Provider, ctx: Context): Promise<void> {
