@@ -18,7 +18,10 @@ const REFRESH_MS = 200;
 
 type Jwk = { kid: string; alg: string; key_ops?: string[]; d?: string };
 
-const sleepUntil = (time: number) => new Promise((resolve) => setTimeout(resolve, Math.max(time - Date.now(), 0)));
+// A timer may fire a little early by Date.now() (libuv counts from the loop's cached time), so wait again until it is.
+async function sleepUntil(time: number): Promise<void> {
+  while (Date.now() < time) await new Promise((resolve) => setTimeout(resolve, time - Date.now()));
+}
 
 describe('signing key rotation on two nodes', function () {
   this.timeout(60_000);
