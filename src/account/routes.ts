@@ -9,7 +9,7 @@ import type { InteractionDeps } from '../interactions/deps.js';
 import { accountLoginUrl } from './account-client.js';
 import { confirmVerificationLink, peekVerificationLink, sendVerificationLink } from './email-verification.js';
 import { endOtherSessions } from './end-other-sessions.js';
-import { hasRecentSecondFactor, loadSignedIn, type SignedIn } from './signed-in-account.js';
+import { isRecentlyAuthenticated, loadSignedIn, type SignedIn } from './signed-in-account.js';
 import { addPasswordRoutes } from './password-routes.js';
 import { addTwoFactorRoutes } from './two-factor-routes.js';
 import { addVerifyRoutes } from './verify-routes.js';
@@ -83,7 +83,7 @@ export function createAccountRouter(deps: AccountDeps): Router {
     }
     const emailChanged = email.toLowerCase() !== account.email.toLowerCase();
     // The back-up email can receive login codes: changing it needs a fresh second factor (ASVS 7.5.1).
-    if (emailChanged && (await hasSecondFactor(deps, account.id, account.emailVerifiedAt)) && !(await hasRecentSecondFactor(deps.store, signedIn, deps.clock()))) {
+    if (emailChanged && (await hasSecondFactor(deps, account.id, account.emailVerifiedAt)) && !(await isRecentlyAuthenticated(deps.store, signedIn, deps.clock()))) {
       ctx.status = 403;
       return ctx.render('account/profile', { title: 'Edit profile', name, email, needsVerification: true });
     }

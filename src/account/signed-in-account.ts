@@ -1,12 +1,15 @@
 // Who is signed in to the settings pages: the Twofold session (oidc-provider's) and its account.
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
-import { acrRank, ACR_PASSWORD_EMAIL } from '../oidc/acr.js';
+import { acrRank, ACR_PASSWORD_EMAIL, ACR_PASSWORD_TOTP } from '../oidc/acr.js';
 import type { Account, Queries } from '../storage/queries.js';
 import type { ShortLivedStore } from '../storage/short-lived/short-lived-store.js';
 
-/** A second factor counts as recent for this long: Disconnect and an email change need one (ASVS 7.5.1). */
-export const RECENT_SECOND_FACTOR_SECONDS = 10 * 60;
+/**
+ * How long a full authentication (the password and a second factor) counts as recent: Disconnect, connecting a new
+ * phone, an email change and the administration console's changes need one (ASVS 7.5.1, NIST SP 800-63B §4.6).
+ */
+export const RECENT_AUTHENTICATION_SECONDS = 10 * 60;
 
 export interface SignedIn {
   sessionUid: string;
@@ -31,15 +34,29 @@ export async function loadSignedIn(provider: Provider, queries: Pick<Queries, 'a
 
 const reauthKey = (sessionUid: string) => `reauth:${sessionUid}`;
 
-/** Whether this session passed a second factor (app or email code) in the last few minutes. */
-export async function hasRecentSecondFactor(store: ShortLivedStore, signedIn: SignedIn, nowMs: number): Promise<boolean> {
+/** The second factor a re-authentication passed with the password. */
+export type ReauthMethod = 'otp' | 'email';
+
+/**
+ * Whether this session passed the password and a second factor in the last RECENT_AUTHENTICATION_SECONDS: at its
+ * login, or since on "Confirm it's you". With `appCodeOnly`, an email code does not count (the administration
+ * console asks for the authenticator app: the email code is a way back in, not a second authenticator).
+ */
+export async function isRecentlyAuthenticated(store: ShortLivedStore, signedIn: SignedIn, nowMs: number, options: { appCodeOnly?: boolean } = {}): Promise<boolean> {
   const now = Math.floor(nowMs / 1000);
-  if (acrRank(signedIn.acr) >= acrRank(ACR_PASSWORD_EMAIL) && now - signedIn.loginTs <= RECENT_SECOND_FACTOR_SECONDS) return true;
-  const reauth = await store.getJson<{ at: number }>(reauthKey(signedIn.sessionUid));
-  return reauth !== undefined && now - reauth.at <= RECENT_SECOND_FACTOR_SECONDS;
+  const minimum = options.appCodeOnly ? ACR_PASSWORD_TOTP : ACR_PASSWORD_EMAIL;
+  if (acrRank(signedIn.acr) >= acrRank(minimum) && now - signedIn.loginTs <= RECENT_AUTHENTICATION_SECONDS) return true;
+  const reauth = await store.getJson<{ at: number; method: ReauthMethod }>(reauthKey(signedIn.sessionUid));
+  if (!reauth || now - reauth.at > RECENT_AUTHENTICATION_SECONDS) return false;
+  return !options.appCodeOnly || reauth.method === 'otp';
 }
 
-/** Records that this session just passed a second factor again. */
-export async function recordSecondFactor(store: ShortLivedStore, signedIn: SignedIn, nowMs: number, method: 'otp' | 'email'): Promise<void> {
-  await store.setJson(reauthKey(signedIn.sessionUid), { at: Math.floor(nowMs / 1000), method }, RECENT_SECOND_FACTOR_SECONDS);
+/** Records that this session just passed the password and a second factor again. */
+export async function recordReauthentication(store: ShortLivedStore, signedIn: SignedIn, nowMs: number, method: ReauthMethod): Promise<void> {
+  await store.setJson(reauthKey(signedIn.sessionUid), { at: Math.floor(nowMs / 1000), method }, RECENT_AUTHENTICATION_SECONDS);
+}
+
+/** How the last re-authentication of this session passed its second factor, if it did. */
+export async function lastReauthMethod(store: ShortLivedStore, signedIn: SignedIn): Promise<ReauthMethod | undefined> {
+  return (await store.getJson<{ method: ReauthMethod }>(reauthKey(signedIn.sessionUid)))?.method;
 }

@@ -6,7 +6,7 @@ import { requestOrigin } from '../security/audit.js';
 import { createTotpSecret, groupSecret, totpQrCode } from '../security/totp.js';
 import { connectAuthenticator } from '../interactions/setup/connect-authenticator.js';
 import { endOtherSessions } from './end-other-sessions.js';
-import { hasRecentSecondFactor } from './signed-in-account.js';
+import { isRecentlyAuthenticated, lastReauthMethod } from './signed-in-account.js';
 import { signedInOf, type AccountDeps } from './routes.js';
 import { reauthLogin } from './verify-routes.js';
 
@@ -16,7 +16,7 @@ const connectKey = (sessionUid: string) => `connect:${sessionUid}`;
 
 /** Registers the two-factor pages on the /account router. */
 export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSignedIn: Middleware): void {
-  const recent = (ctx: Context) => hasRecentSecondFactor(deps.store, signedInOf(ctx), deps.clock());
+  const recent = (ctx: Context) => isRecentlyAuthenticated(deps.store, signedInOf(ctx), deps.clock());
   const askToVerify = (ctx: Context, returnTo: string) => redirectTo(ctx, `/account/verify?return=${encodeURIComponent(returnTo)}`);
 
   router.get('/two-factor', requireSignedIn, async (ctx) => {
@@ -38,7 +38,7 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
 
   router.post('/two-factor/disconnect', requireSignedIn, async (ctx) => {
     const signedIn = signedInOf(ctx);
-    // Removing a factor needs a second factor passed minutes ago (ASVS 7.5.1), not just a session.
+    // Removing a factor needs the password and a second factor passed minutes ago (ASVS 7.5.1), not just a session.
     if (!(await recent(ctx))) return askToVerify(ctx, '/account/two-factor/disconnect');
     const removed = await deps.queries.totp.disconnect(signedIn.account.id);
     if (removed) {
@@ -46,7 +46,7 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
       // every grant goes, with its tokens. This session stays, so that the person can log out and set up again.
       const ended = await endOtherSessions(deps.store, signedIn, 'settings');
       // Signing in with an email code and then disconnecting is account recovery (NIST SP 800-63B §4.2).
-      const recovery = signedIn.amr.includes('email') || (await deps.store.getJson<{ method: string }>(`reauth:${signedIn.sessionUid}`))?.method === 'email';
+      const recovery = signedIn.amr.includes('email') || (await lastReauthMethod(deps.store, signedIn)) === 'email';
       await deps.audit.record('mfa.disconnected', requestOrigin(ctx), signedIn.account.id, { recovery, ...ended });
       await deps.mailer.send({ to: signedIn.account.email, template: 'mfa-disconnected', locals: { name: signedIn.account.name, when: new Date(deps.clock()), recovery } });
     }

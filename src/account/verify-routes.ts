@@ -1,5 +1,5 @@
-// /account/verify: "Confirm it's you", a fresh second factor (a code from the app, or one sent by email) before a
-// change that needs one; audited and told like the same step of a login.
+// /account/verify: "Confirm it's you", the password and a fresh second factor (a code from the app, or one sent by
+// email) before a change that needs them; audited and told like the same steps of a login.
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { requestOrigin } from '../security/audit.js';
@@ -9,7 +9,9 @@ import { sendEmailCode } from '../interactions/email-code/send-email-code.js';
 import { verifyEmailCode } from '../interactions/email-code/verify-email-code.js';
 import { notifyBackupCodeUsed, notifyLockout } from '../interactions/notify-owner.js';
 import { renewSessionId } from '../oidc/session-lifetime.js';
-import { recordSecondFactor } from './signed-in-account.js';
+import { describeLockTime } from '../security/attempt-limits.js';
+import { checkCurrentPassword, passwordLimitKey } from './check-current-password.js';
+import { recordReauthentication, type SignedIn } from './signed-in-account.js';
 import { signedInOf, type AccountDeps } from './routes.js';
 
 // Where "confirm it's you" may send the browser back to: only our own settings pages.
@@ -32,6 +34,8 @@ export function addVerifyRoutes(router: Router, deps: AccountDeps, requireSigned
     const signedIn = signedInOf(ctx);
     const body = ctx.request.body as Record<string, unknown>;
     const returnTo = returnPathOf(body['return']);
+    const refused = await checkPasswordAgain(ctx, deps, signedIn, body['password']);
+    if (refused) return renderVerify(ctx, deps, { returnTo, ...refused });
     const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock }, { accountId: signedIn.account.id, code: body['code'] });
     // Audited and told like the same step of a login (ASVS 6.3.5, 16.3.1), marked as a re-check.
     const origin = requestOrigin(ctx);
@@ -45,7 +49,7 @@ export function addVerifyRoutes(router: Router, deps: AccountDeps, requireSigned
       return renderVerify(ctx, deps, { returnTo, error: result.status });
     }
     await deps.audit.record('mfa.totp.accepted', origin, signedIn.account.id, { via: REAUTH });
-    await recordSecondFactor(deps.store, signedIn, deps.clock(), 'otp');
+    await recordReauthentication(deps.store, signedIn, deps.clock(), 'otp');
     await renewSessionId(deps.provider, ctx);
     ctx.status = 303;
     ctx.redirect(returnTo);
@@ -66,6 +70,8 @@ export function addVerifyRoutes(router: Router, deps: AccountDeps, requireSigned
     const signedIn = signedInOf(ctx);
     const body = ctx.request.body as Record<string, unknown>;
     const returnTo = returnPathOf(body['return']);
+    const refused = await checkPasswordAgain(ctx, deps, signedIn, body['password']);
+    if (refused) return renderVerify(ctx, deps, { returnTo, email: maskEmail(signedIn.account.email), ...refused });
     const result = await verifyEmailCode({ store: deps.store, codes: deps.codes, clock: deps.clock, limit: deps.limits.secondFactor }, { uid: reauthLogin(signedIn.sessionUid), accountId: signedIn.account.id, code: body['code'] });
     const origin = requestOrigin(ctx);
     if (result.status === 'WRONG') await deps.audit.record('mfa.email.rejected', origin, signedIn.account.id, { via: REAUTH });
@@ -81,14 +87,44 @@ export function addVerifyRoutes(router: Router, deps: AccountDeps, requireSigned
       ctx.status = result.status === 'LOCKED' ? 429 : 400;
       return renderVerify(ctx, deps, { returnTo, email: maskEmail(signedIn.account.email), error: `EMAIL_${result.status}` });
     }
-    await recordSecondFactor(deps.store, signedIn, deps.clock(), 'email');
+    await recordReauthentication(deps.store, signedIn, deps.clock(), 'email');
     await renewSessionId(deps.provider, ctx);
     ctx.status = 303;
     ctx.redirect(returnTo);
   });
 }
 
-async function renderVerify(ctx: Context, deps: AccountDeps, form: { returnTo: string; email?: string | undefined; error?: string | undefined }): Promise<void> {
+/**
+ * The password half of the re-check, before any code is looked at (so a wrong password spends no code): under the
+ * login's per-username limit and audited like a login's. Returns what to show when it is refused, and sets the status.
+ */
+async function checkPasswordAgain(ctx: Context, deps: AccountDeps, signedIn: SignedIn, value: unknown): Promise<{ error: string; wait?: string } | undefined> {
+  const password = typeof value === 'string' ? value : '';
+  if (!password) {
+    ctx.status = 400;
+    return { error: 'PASSWORD_MISSING' };
+  }
+  const { account } = signedIn;
+  const result = await checkCurrentPassword({ queries: deps.queries, limit: deps.limits.password.account }, account, password);
+  const origin = requestOrigin(ctx);
+  switch (result.status) {
+    case 'OK':
+      if (result.failuresBefore) await deps.limits.password.account.reset(passwordLimitKey(account));
+      return undefined;
+    case 'WRONG':
+      await deps.audit.record('password.failed', origin, account.id, { via: REAUTH });
+      ctx.status = 400;
+      return { error: 'PASSWORD_WRONG' };
+    case 'LOCKED':
+      await deps.audit.record('password.locked', origin, account.id, { via: REAUTH });
+      if (result.justLocked) await notifyLockout(deps, account.id, 'password-locked', result.retryAfterSeconds);
+      ctx.status = 429;
+      ctx.set('Retry-After', String(result.retryAfterSeconds));
+      return { error: 'PASSWORD_LOCKED', wait: describeLockTime(result.retryAfterSeconds) };
+  }
+}
+
+async function renderVerify(ctx: Context, deps: AccountDeps, form: { returnTo: string; email?: string | undefined; error?: string | undefined; wait?: string | undefined }): Promise<void> {
   const { account } = signedInOf(ctx);
   const hasApp = (await deps.queries.totp.find(account.id)) !== undefined;
   await ctx.render('account/verify', { title: "Confirm it's you", hasApp, emailAvailable: account.emailVerifiedAt !== null, ...form });

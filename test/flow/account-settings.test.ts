@@ -158,7 +158,7 @@ describe('Your settings', function () {
       const verify = await browser.follow(url('/account/verify?return=/account/profile'));
       expect(verify.html).to.contain("Confirm it's you");
       suite.clock.nextStep();
-      const back = await browser.submit(verify, '/account/verify', { code: codeFor(secret, suite.clock), return: hiddenInput(verify.html, 'return')! });
+      const back = await browser.submit(verify, '/account/verify', { password: PASSWORD, code: codeFor(secret, suite.clock), return: hiddenInput(verify.html, 'return')! });
       expect(back.url).to.equal(url('/account/profile'));
       const saved = await browser.submit(back, '/account/profile', { name: account.name, email: 'mover-new@example.org' });
       expect(saved.url).to.equal(url('/account/profile?saved=email'));
@@ -226,7 +226,7 @@ describe('Your settings', function () {
     expect(verified.html).not.to.contain('Send the verification link again');
   });
 
-  it('disconnects the app only with a recent second factor, then tells the user to log out and in again', async function () {
+  it('disconnects the app only with the password and a recent second factor, then tells the user to log out and in again', async function () {
     const { account, secret } = await sysadminWithApp('unplug');
     const { browser } = await signInToSettings('unplug', secret);
     const confirm = await browser.follow(url('/account/two-factor/disconnect'));
@@ -244,10 +244,21 @@ describe('Your settings', function () {
     suite.clock.nextStep();
     const returnTo = hiddenInput(verify.html, 'return')!;
     expect(returnTo).to.equal('/account/two-factor/disconnect');
-    const wrong = await browser.submit(verify, '/account/verify', { code: wrongCode(codeFor(secret, suite.clock)), return: returnTo });
+    // The password first, then the code: a missing or wrong password spends no code, and counts like one at the login.
+    expect(verify.html).to.contain('autocomplete="current-password"');
+    const stepBefore = (await suite.app.queries.totp.find(account.id))?.lastStep;
+    const noPassword = await browser.submit(verify, '/account/verify', { code: codeFor(secret, suite.clock), return: returnTo });
+    expect(noPassword.status).to.equal(400);
+    expect(noPassword.html).to.contain('Enter your password.');
+    const wrongPassword = await browser.submit(noPassword, '/account/verify', { password: `${PASSWORD}x`, code: codeFor(secret, suite.clock), return: returnTo });
+    expect(wrongPassword.status).to.equal(400);
+    expect(wrongPassword.html).to.contain('That password is not right.');
+    expect((await events(account.id, 'password.failed')).map((e) => e.details)).to.deep.equal([{ via: 'confirm-it-is-you' }]);
+    expect((await suite.app.queries.totp.find(account.id))?.lastStep, 'no code was spent').to.equal(stepBefore);
+    const wrong = await browser.submit(wrongPassword, '/account/verify', { password: PASSWORD, code: wrongCode(codeFor(secret, suite.clock)), return: returnTo });
     expect(wrong.status).to.equal(400);
     expect(wrong.html).to.contain('That code is not right.');
-    const again = await browser.submit(wrong, '/account/verify', { code: codeFor(secret, suite.clock), return: returnTo });
+    const again = await browser.submit(wrong, '/account/verify', { password: PASSWORD, code: codeFor(secret, suite.clock), return: returnTo });
     expect(again.url).to.equal(url('/account/two-factor/disconnect'));
     // The re-check is in the audit log like the same step of a login, marked as such.
     expect((await events(account.id, 'mfa.totp.rejected')).map((e) => e.details)).to.deep.equal([{ reason: 'wrong', via: 'confirm-it-is-you' }]);
@@ -272,7 +283,7 @@ describe('Your settings', function () {
     expect(before.map((c) => c.key).sort()).to.deep.equal(['_session', '_session.sig']);
 
     suite.clock.nextStep();
-    const done = await browser.submit(verify, '/account/verify', { code: codeFor(secret, suite.clock), return: '/account/profile' });
+    const done = await browser.submit(verify, '/account/verify', { password: PASSWORD, code: codeFor(secret, suite.clock), return: '/account/profile' });
     expect(done.url).to.equal(url('/account/profile'));
     const after = (await browser.jar.getCookies(url('/account'))).find((c) => c.key === '_session');
     expect(after?.value).to.be.a('string').and.not.equal(before.find((c) => c.key === '_session')!.value);
@@ -294,9 +305,9 @@ describe('Your settings', function () {
     const sent = await browser.submit(verify, '/account/verify/email-code', { return: '/account/profile' });
     expect(sent.status).to.equal(200);
     const code = /\b(\d{6})\b/.exec((await mailTo(account.email, /back-up code$/)).text)?.[1] ?? '';
-    const wrong = await browser.submit(sent, '/account/verify/email-code/check', { code: code === '123456' ? '654321' : '123456', return: '/account/profile' });
+    const wrong = await browser.submit(sent, '/account/verify/email-code/check', { password: PASSWORD, code: code === '123456' ? '654321' : '123456', return: '/account/profile' });
     expect(wrong.status).to.equal(400);
-    const done = await browser.submit(wrong, '/account/verify/email-code/check', { code, return: '/account/profile' });
+    const done = await browser.submit(wrong, '/account/verify/email-code/check', { password: PASSWORD, code, return: '/account/profile' });
     expect(done.url).to.equal(url('/account/profile'));
     for (const event of ['mfa.email.sent', 'mfa.email.rejected', 'mfa.email.accepted']) {
       expect((await events(account.id, event)).map((e) => e.details), event).to.deep.equal([{ via: 'confirm-it-is-you' }]);
