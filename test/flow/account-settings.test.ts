@@ -307,7 +307,10 @@ describe('Your settings', function () {
     const code = /\b(\d{6})\b/.exec((await mailTo(account.email, /back-up code$/)).text)?.[1] ?? '';
     const wrong = await browser.submit(sent, '/account/verify/email-code/check', { password: PASSWORD, code: code === '123456' ? '654321' : '123456', return: '/account/profile' });
     expect(wrong.status).to.equal(400);
-    const done = await browser.submit(wrong, '/account/verify/email-code/check', { password: PASSWORD, code, return: '/account/profile' });
+    const wrongPassword = await browser.submit(wrong, '/account/verify/email-code/check', { password: 'not the password', code, return: '/account/profile' });
+    expect(wrongPassword.status).to.equal(400);
+    expect(wrongPassword.html).to.contain('That password is not right.');
+    const done = await browser.submit(wrongPassword, '/account/verify/email-code/check', { password: PASSWORD, code, return: '/account/profile' });
     expect(done.url).to.equal(url('/account/profile'));
     for (const event of ['mfa.email.sent', 'mfa.email.rejected', 'mfa.email.accepted']) {
       expect((await events(account.id, event)).map((e) => e.details), event).to.deep.equal([{ via: 'confirm-it-is-you' }]);
