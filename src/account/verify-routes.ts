@@ -14,9 +14,13 @@ import { checkCurrentPassword, passwordLimitKey } from './check-current-password
 import { recordReauthentication, type SignedIn } from './signed-in-account.js';
 import { signedInOf, type AccountDeps } from './routes.js';
 
-// Where "confirm it's you" may send the browser back to: only our own settings pages.
+// Where "confirm it's you" may send the browser back to: only our own settings pages and the console's pages (a path
+// of plain segments, so never another site).
 const RETURN_PATHS = new Set(['/account/two-factor', '/account/two-factor/disconnect', '/account/two-factor/connect', '/account/profile']);
-const returnPathOf = (value: unknown) => (typeof value === 'string' && RETURN_PATHS.has(value) ? value : '/account/two-factor');
+const ADMIN_PATH = /^\/admin(?:\/[A-Za-z0-9._~%:-]+)*$/;
+const returnPathOf = (value: unknown) => (typeof value === 'string' && (RETURN_PATHS.has(value) || ADMIN_PATH.test(value)) ? value : '/account/two-factor');
+/** The console takes only the authenticator app: the email code is a way back in, not a second authenticator. */
+const needsApp = (returnTo: string) => returnTo.startsWith('/admin');
 /** The audit log's `via` for the "Confirm it's you" re-check, to tell it from a login. */
 const REAUTH = 'confirm-it-is-you';
 
@@ -58,6 +62,10 @@ export function addVerifyRoutes(router: Router, deps: AccountDeps, requireSigned
   router.post('/verify/email-code', requireSignedIn, async (ctx) => {
     const signedIn = signedInOf(ctx);
     const returnTo = returnPathOf((ctx.request.body as Record<string, unknown>)['return']);
+    if (needsApp(returnTo)) {
+      ctx.status = 400;
+      return renderVerify(ctx, deps, { returnTo, error: 'APP_ONLY' });
+    }
     const result = await sendEmailCode(deps, { uid: reauthLogin(signedIn.sessionUid), accountId: signedIn.account.id, ip: ctx.ip });
     if (result.status === 'SENT' || result.status === 'SEND_FAILED') {
       await deps.audit.record(result.status === 'SENT' ? 'mfa.email.sent' : 'mfa.email.send_failed', requestOrigin(ctx), signedIn.account.id, { via: REAUTH });
@@ -70,6 +78,10 @@ export function addVerifyRoutes(router: Router, deps: AccountDeps, requireSigned
     const signedIn = signedInOf(ctx);
     const body = ctx.request.body as Record<string, unknown>;
     const returnTo = returnPathOf(body['return']);
+    if (needsApp(returnTo)) {
+      ctx.status = 400;
+      return renderVerify(ctx, deps, { returnTo, error: 'APP_ONLY' });
+    }
     const refused = await checkPasswordAgain(ctx, deps, signedIn, body['password']);
     if (refused) return renderVerify(ctx, deps, { returnTo, email: maskEmail(signedIn.account.email), ...refused });
     const result = await verifyEmailCode({ store: deps.store, codes: deps.codes, clock: deps.clock, limit: deps.limits.secondFactor }, { uid: reauthLogin(signedIn.sessionUid), accountId: signedIn.account.id, code: body['code'] });
@@ -127,5 +139,6 @@ async function checkPasswordAgain(ctx: Context, deps: AccountDeps, signedIn: Sig
 async function renderVerify(ctx: Context, deps: AccountDeps, form: { returnTo: string; email?: string | undefined; error?: string | undefined; wait?: string | undefined }): Promise<void> {
   const { account } = signedInOf(ctx);
   const hasApp = (await deps.queries.totp.find(account.id)) !== undefined;
-  await ctx.render('account/verify', { title: "Confirm it's you", hasApp, emailAvailable: account.emailVerifiedAt !== null, ...form });
+  const appOnly = needsApp(form.returnTo);
+  await ctx.render('account/verify', { title: "Confirm it's you", hasApp, appOnly, emailAvailable: !appOnly && account.emailVerifiedAt !== null, ...form });
 }

@@ -18,13 +18,12 @@ const CHANGES = new Set(['updated', 'deleted']);
 
 /** Registers the Clients section on the /admin router. */
 export function registerClientsSection(router: Router, deps: AdminDeps): void {
-  const cache = clientCacheOf(deps.provider);
   const clientDeps: ClientDeps & { invalidate: (clientId: string) => void } = {
     queries: deps.queries,
     validateMetadata: (metadata) => deps.provider.Client.validate(metadata),
     // The console applies the production rules everywhere: http redirect URIs only for loopback (RFC 9700 §2.6).
     production: true,
-    invalidate: (clientId) => cache.invalidate(clientId),
+    invalidate: (clientId) => clientCacheOf(deps.provider).invalidate(clientId),
   };
   const audit = (ctx: Context, event: AuditEventName, clientId: string | undefined, details: Record<string, unknown> = {}) =>
     deps.audit.record(event, requestOrigin(ctx, clientId), null, details, adminOf(ctx).account.id);

@@ -1,8 +1,8 @@
 // Who reaches /admin: sysadmins whose session passed the authenticator app; others are stepped up or refused.
 import { expect } from 'chai';
-import { Browser } from '../helpers/browser.js';
+import { Browser, hiddenInput } from '../helpers/browser.js';
 import { createUser } from '../helpers/app.js';
-import { signInAsAdmin } from '../helpers/admin.js';
+import { ADMIN_PASSWORD, signInAsAdmin } from '../helpers/admin.js';
 import { codeFor, connectAuthenticator } from '../helpers/phone.js';
 import { isCallback, openLogin, startAuthorization, submitPassword } from '../helpers/relying-party.js';
 import { useFlowSuite } from '../helpers/flow-suite.js';
@@ -65,6 +65,36 @@ describe('access to the admin console', function () {
     const admin = await browser.submit(stepUp, '/totp', { code: codeFor(secret, suite.clock) });
     expect(admin.url).to.equal(`${suite.app.issuer}/admin`);
     expect(admin.html).to.contain('<h1 id="admin-title">Administration</h1>');
+  });
+
+  it('asks for the password and the app again before a change once the login is 10 minutes old, then comes back to the form', async function () {
+    const { browser, secret } = await signInAsAdmin(suite.app, suite.clock);
+    const at = (path: string) => `${suite.app.issuer}${path}`;
+    const form = await browser.follow(at('/admin/clients/new'));
+    expect(form.html, 'a fresh login is enough').to.contain('Register a client');
+
+    suite.clock.now += 11 * 60_000;
+    expect((await browser.follow(at('/admin/clients'))).html, 'looking needs nothing more').to.contain('<h1 id="clients-title">Clients</h1>');
+    // A form sent from a page shown before is not acted on: the browser is sent to confirm first.
+    const late = await browser.request(at('/admin/clients/new'), { form: { _csrf: hiddenInput(form.html, '_csrf')!, name: 'Late app', redirect_uris: 'https://late.example.com/cb' } });
+    expect(late.status).to.equal(303);
+    expect(late.headers.get('location')).to.equal('/account/verify?return=%2Fadmin%2Fclients%2Fnew');
+    expect((await suite.app.queries.clients.list()).map((client) => client.name)).not.to.include('Late app');
+
+    // So is a form's page. The check takes the app only: no email code is offered, and one is refused.
+    const verify = await browser.follow(at('/admin/clients/new'));
+    expect(verify.url).to.equal(at('/account/verify?return=%2Fadmin%2Fclients%2Fnew'));
+    expect(verify.html).to.contain('need your password and a code from your authenticator app');
+    expect(verify.html).to.contain('autocomplete="current-password"');
+    expect(verify.html).not.to.contain('Problems with the code');
+    const email = await browser.request(at('/account/verify/email-code'), { form: { _csrf: hiddenInput(verify.html, '_csrf')!, return: '/admin/clients/new' } });
+    expect(email.status).to.equal(400);
+    expect(await email.text()).to.contain('The administration console needs a code from your authenticator app.');
+
+    suite.clock.nextStep();
+    const back = await browser.submit(verify, '/account/verify', { password: ADMIN_PASSWORD, code: codeFor(secret, suite.clock), return: hiddenInput(verify.html, 'return')! });
+    expect(back.url).to.equal(at('/admin/clients/new'));
+    expect(back.html).to.contain('Register a client');
   });
 
   it('refuses a POST to the console without a session, and one without a CSRF token', async function () {

@@ -13,9 +13,12 @@ export interface AdminSession {
   home: Page;
 }
 
+/** The password of every sysadmin signInAsAdmin creates. */
+export const ADMIN_PASSWORD = 'administrator password';
+
 /** Creates a sysadmin with an app and signs in to /admin (password, then a code); the clock moves to a fresh step. */
 export async function signInAsAdmin(app: TestApp, clock: TestClock, username = `admin-${Math.random().toString(36).slice(2, 8)}`): Promise<AdminSession> {
-  const password = 'administrator password';
+  const password = ADMIN_PASSWORD;
   const account = await createUser(app, { username, password, role: 'sysadmin', name: `Admin ${username}` });
   const secret = createTotpSecret();
   await connectAuthenticator(app, account.id, secret);
