@@ -30,6 +30,8 @@ import type { Templates } from './templates.js';
 import { createOutboxRouter, outboxPageEnabled } from './mail/outbox-routes.js';
 import { createOneTimeCodes } from './security/one-time-code.js';
 import { securityHeaders } from './security/headers.js';
+import { requireHttpsForBrowsers } from './http/require-https.js';
+import { isHttpsIssuer } from './http/cookie-names.js';
 import { handleErrors } from './http/handle-errors.js';
 import { routesUnder } from './http/routes-under.js';
 import { createHealthRouter, type ReadinessProbe } from './http/health.js';
@@ -62,7 +64,7 @@ export function createApp(deps: AppDeps): Provider {
   const accountCache = createAccountCache(deps.queries, deps.clientChanges);
   const clientSecrets = createClientSecretHasher(deps.secretKey);
   const provider = createProvider({ ...deps, accountCache, clientSecrets });
-  const secureCookies = new URL(deps.config.issuer).protocol === 'https:';
+  const secureCookies = isHttpsIssuer(deps.config.issuer);
   const limitStore = { redis: deps.redis, prefix: deps.config.redisPrefix };
 
   // In development each page is compiled again at every render, so that an edited view shows at once.
@@ -78,6 +80,7 @@ export function createApp(deps: AppDeps): Provider {
   });
   provider.use(securityHeaders());
   provider.use(handleErrors(deps.logger));
+  if (secureCookies) provider.use(requireHttpsForBrowsers(deps.logger));
   provider.use(serveAssets(viewsDir));
   provider.use(routesUnder(['/healthz', '/readyz'], createHealthRouter(deps.probes)));
   provider.use(limitRegistration(provider, {

@@ -163,6 +163,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.NODE_ENV === 'production' && issuerUrl.protocol !== 'https:' && !['localhost', '127.0.0.1', '[::1]'].includes(issuerUrl.hostname)) {
     problems.push('ISSUER: must use https in production');
   }
+  if (issuerUrl.protocol === 'https:' && !e.TRUST_PROXY) {
+    // Without it no request counts as https, and no Secure cookie (so no login) could be set.
+    problems.push('TRUST_PROXY: must be true when ISSUER is https; Twofold serves plain http behind a TLS-terminating proxy, and learns that a request came over https only from the X-Forwarded-Proto header of a trusted proxy');
+  }
   if (e.REFRESH_TOKEN_TTL > e.GRANT_TTL) problems.push('REFRESH_TOKEN_TTL: must not be longer than GRANT_TTL');
   if (e.SESSION_IDLE_TTL !== undefined && e.SESSION_IDLE_TTL > e.SESSION_TTL) {
     problems.push(`SESSION_IDLE_TTL: must not be longer than SESSION_TTL (${e.SESSION_TTL}s), got ${e.SESSION_IDLE_TTL}s; a session ends SESSION_TTL after the login however it is used`);

@@ -7,6 +7,7 @@ import { accountClient } from '../account/account-client.js';
 import { createInteractionPolicy, type PolicyDeps } from './interaction-policy.js';
 import { loadGrantForFirstParty } from './first-party-grant.js';
 import { registrationFeatures } from './registration.js';
+import { cookieNames, isHttpsIssuer } from '../http/cookie-names.js';
 import { SESSION_COOKIE_OPTIONS, sessionLifetimes, sessionTtl } from './session-lifetime.js';
 import type { ProviderKeys } from './signing-keys.js';
 
@@ -22,6 +23,12 @@ export interface ConfigurationDeps {
   policy: Omit<PolicyDeps, 'session'>;
 }
 
+/** oidc-provider's three cookies, named as Twofold names them (prefixed with an https issuer). */
+function oidcCookieNames(issuer: string): { session: string; interaction: string; resume: string } {
+  const { session, interaction, resume } = cookieNames(isHttpsIssuer(issuer));
+  return { session, interaction, resume };
+}
+
 /** Builds the oidc-provider Configuration for Twofold. */
 export function buildConfiguration(deps: ConfigurationDeps): Configuration {
   const { lifetimes } = deps.config;
@@ -34,6 +41,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     // The only static client: Twofold's own settings pages (every other client lives in Postgres).
     clients: [accountClient(deps.config.issuer)],
     cookies: {
+      names: oidcCookieNames(deps.config.issuer),
       keys: deps.keys.cookieKeys,
       long: { ...SESSION_COOKIE_OPTIONS },
       short: { httpOnly: true, sameSite: 'lax' },

@@ -2,17 +2,17 @@
 import Tokens from 'csrf';
 import type { Middleware } from 'koa';
 import { AppError } from '../errors.js';
-
-const COOKIE = 'twofold.csrf';
+import { cookieNames } from '../http/cookie-names.js';
 
 /** Issues ctx.state.csrfToken for forms and refuses state-changing requests without a valid one. */
 export function csrfProtection(options: { secure: boolean }): Middleware {
   const tokens = new Tokens();
+  const cookie = cookieNames(options.secure).csrf;
   return async (ctx, next) => {
-    let secret = ctx.cookies.get(COOKIE, { signed: true });
+    let secret = ctx.cookies.get(cookie, { signed: true });
     if (!secret) {
       secret = tokens.secretSync();
-      ctx.cookies.set(COOKIE, secret, { httpOnly: true, sameSite: 'lax', signed: true, secure: options.secure, path: '/', overwrite: true });
+      ctx.cookies.set(cookie, secret, { httpOnly: true, sameSite: 'lax', signed: true, secure: options.secure, path: '/', overwrite: true });
     }
     if (!['GET', 'HEAD', 'OPTIONS'].includes(ctx.method)) {
       const body = (ctx.request as { body?: Record<string, unknown> }).body;

@@ -37,9 +37,14 @@ export class Browser {
       headers.set('content-type', 'application/x-www-form-urlencoded');
       body = new URLSearchParams(init.form).toString();
     }
-    const response = await fetch(url, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
+    const response = await this.send(url, { method: init.method ?? (init.form ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
     for (const setCookie of response.headers.getSetCookie()) await this.jar.setCookie(setCookie, url);
     return response;
+  }
+
+  /** Sends one request over the network; the cookie jar has already seen `url` (a subclass may send it elsewhere). */
+  protected send(url: string, init: RequestInit): Promise<Response> {
+    return fetch(url, init);
   }
 
   /** Follows redirects until a page is served or the next location satisfies `stop` (e.g. the client's redirect_uri). */

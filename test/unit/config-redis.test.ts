@@ -9,6 +9,7 @@ import { problemsOf } from '../helpers/config-problems.js';
 const PRODUCTION = {
   NODE_ENV: 'production',
   ISSUER: 'https://login.example.com',
+  TRUST_PROXY: 'true',
   DATABASE_URL: 'postgres://twofold:pw@db.internal:5432/twofold',
   SECRET_KEY: 'ab'.repeat(32),
   SMTP_URL: 'smtp://mail.internal:587',

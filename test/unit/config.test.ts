@@ -9,6 +9,7 @@ import { problemsOf } from '../helpers/config-problems.js';
 const PRODUCTION = {
   NODE_ENV: 'production',
   ISSUER: 'https://login.example.com',
+  TRUST_PROXY: 'true',
   DATABASE_URL: 'postgres://twofold:pw@db.internal:5432/twofold',
   REDIS_URL: 'rediss://cache.internal:6380',
   SECRET_KEY: 'ab'.repeat(32),
@@ -50,8 +51,8 @@ describe('loadConfig', function () {
 
     it('derives the issuer from PORT, and takes ISSUER without its trailing slash', function () {
       expect(loadConfig({ PORT: '8443' }).issuer).to.equal('http://localhost:8443');
-      expect(loadConfig({ PORT: '8443', ISSUER: 'https://id.example.com/' }).issuer).to.equal('https://id.example.com');
-      expect(loadConfig({ ISSUER: 'https://example.com/sso//' }).issuer).to.equal('https://example.com/sso');
+      expect(loadConfig({ PORT: '8443', ISSUER: 'https://id.example.com/', TRUST_PROXY: 'true' }).issuer).to.equal('https://id.example.com');
+      expect(loadConfig({ ISSUER: 'https://example.com/sso//', TRUST_PROXY: 'true' }).issuer).to.equal('https://example.com/sso');
     });
 
     it('resolves a relative DATA_DIR against the working directory', function () {
@@ -163,9 +164,19 @@ describe('loadConfig', function () {
     });
 
     it('refuses an issuer with a query or fragment, or that is not http(s)', function () {
-      expect(problemsOf({ ISSUER: 'https://id.example.com/?tenant=a' })).to.deep.equal(['ISSUER: must not contain a query or fragment']);
-      expect(problemsOf({ ISSUER: 'https://id.example.com/#x' })).to.deep.equal(['ISSUER: must not contain a query or fragment']);
+      expect(problemsOf({ ISSUER: 'https://id.example.com/?tenant=a', TRUST_PROXY: 'true' })).to.deep.equal(['ISSUER: must not contain a query or fragment']);
+      expect(problemsOf({ ISSUER: 'https://id.example.com/#x', TRUST_PROXY: 'true' })).to.deep.equal(['ISSUER: must not contain a query or fragment']);
       expect(problemsOf({ ISSUER: 'ftp://id.example.com' })).to.have.length(1);
+    });
+
+    it('refuses an https issuer without TRUST_PROXY, in every mode: only a trusted proxy can tell a request came over https', function () {
+      for (const NODE_ENV of ['development', 'test']) {
+        const [problem, ...more] = problemsOf({ NODE_ENV, ISSUER: 'https://id.example.com' });
+        expect(more).to.deep.equal([]);
+        expect(problem).to.match(/^TRUST_PROXY: must be true when ISSUER is https; .*X-Forwarded-Proto/);
+      }
+      expect(problemsOf({ ...PRODUCTION, TRUST_PROXY: 'false' })).to.have.length(1);
+      expect(problemsOf({ ISSUER: 'http://localhost:3000' }), 'an http issuer needs no proxy').to.deep.equal([]);
     });
 
     it('accepts the boolean spellings people use', function () {
