@@ -8,6 +8,7 @@ import type { Logger } from '../../logger.js';
 import { CLI_ORIGIN, createAuditLog, type AuditEventName } from '../../security/audit.js';
 import type { ClientSummary, Queries } from '../../storage/queries.js';
 import { defineCommand, defineCommandGroup, OK, userError, withStorage, type CliStorage, type CommandResult } from '../command.js';
+import { announceChange, SERVER_CACHE_SECONDS, withServerRedis } from '../server-redis.js';
 import { formatDate, formatTable, printJson, type Output } from '../output.js';
 
 export interface ClientsDeps {
@@ -135,18 +136,32 @@ const listClients = defineCommand({
 
 const removeClient = defineCommand({
   name: 'clients remove',
-  usage: 'Usage: twofold clients remove CLIENT_ID\n\n  Deletes the client: it can no longer sign users in or use its tokens.',
+  usage: 'Usage: twofold clients remove CLIENT_ID\n\n  Deletes the client: it can no longer sign users in or use its tokens. With the server\'s Redis settings\n'
+    + '  (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES, and REDIS_PREFIX), its grants are revoked with their tokens and\n'
+    + `  running servers forget it at once; without them, they forget it within ${SERVER_CACHE_SECONDS} seconds.`,
   positionals: { min: 1, max: 1, names: 'CLIENT_ID' },
 }, async ({ positionals: [clientId] }, deps: ClientsDeps) => {
-  const removed = await withStorage(deps.openStorage, async ({ queries }) => {
+  return withStorage(deps.openStorage, async ({ config, queries }) => {
     const client = await queries.clients.findById(clientId);
-    const gone = await queries.clients.remove(clientId);
-    if (gone) await audit(deps, queries, 'client.deleted', clientId, { name: client?.name, tokensRevoked: false });
-    return gone;
+    // The row first: from then on no server that looks the client up finds it, so no grant made later is missed.
+    if (!(await queries.clients.remove(clientId))) return unknownClient('clients remove', clientId);
+    const revoked = await withServerRedis(config, async ({ store, announce }) => {
+      await announce(clientId, 'clients');
+      return store.revokeByClientId(clientId);
+    });
+    await audit(deps, queries, 'client.deleted', clientId, revoked.status === 'DONE'
+      ? { name: client?.name, tokensRevoked: true, grantsRevoked: revoked.value }
+      : { name: client?.name, tokensRevoked: false });
+    deps.output.out(`Removed client ${clientId}.`);
+    if (revoked.status === 'DONE') {
+      deps.output.out(`${revoked.value} grant${revoked.value === 1 ? '' : 's'} revoked with their tokens.`);
+      return OK;
+    }
+    const why = revoked.status === 'NO_REDIS' ? 'the server\'s Redis settings are not set here' : `Redis could not be reached (${revoked.reason})`;
+    deps.output.err(`Its grants were not revoked, as ${why}: its tokens fail anyway, as every server looks the client up again, `
+      + `and running servers forget it within ${SERVER_CACHE_SECONDS} seconds.`);
+    return OK;
   });
-  if (!removed) return unknownClient('clients remove', clientId);
-  deps.output.out(`Removed client ${clientId}.`);
-  return OK;
 });
 
 const rotateSecret = defineCommand({
@@ -155,9 +170,13 @@ const rotateSecret = defineCommand({
   options: { json: { type: 'boolean', default: false } },
   positionals: { min: 1, max: 1, names: 'CLIENT_ID' },
 }, async ({ values, positionals: [clientId] }, deps: ClientsDeps) => {
-  const result = await withStorage(deps.openStorage, async ({ queries }) => {
+  const result = await withStorage(deps.openStorage, async ({ config, queries }) => {
     const rotated = await rotateClientSecret({ queries }, clientId);
-    if (rotated.status === 'ROTATED') await audit(deps, queries, 'client.secret_rotated', clientId, {});
+    if (rotated.status === 'ROTATED') {
+      await audit(deps, queries, 'client.secret_rotated', clientId, {});
+      // Why: a server's cached copy would take the old secret for a while longer.
+      await announceChange(config, deps.output, clientId, 'clients');
+    }
     return rotated;
   });
   if (result.status === 'NOT_FOUND') return unknownClient('clients rotate-secret', clientId);

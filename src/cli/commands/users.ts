@@ -4,7 +4,7 @@ import { CLI_ORIGIN, createAuditLog } from '../../security/audit.js';
 import { checkNewPassword, hashPassword } from '../../security/passwords.js';
 import type { Account, Role } from '../../storage/queries.js';
 import { defineCommand, defineCommandGroup, OK, userError, withStorage, type CliStorage, type CommandResult } from '../command.js';
-import { endAccountSessions, reportEndedSessions } from '../end-account-sessions.js';
+import { announceChange, endAccountSessions, reportEndedSessions } from '../server-redis.js';
 import { formatDate, formatTable, printJson, type Output } from '../output.js';
 import { passwordProblem, type PasswordReading } from '../read-password.js';
 
@@ -113,17 +113,17 @@ const setRole = defineCommand({
   positionals: { min: 2, max: 2, names: 'USERNAME ROLE' },
 }, async ({ positionals: [username, role] }, deps: UsersDeps) => {
   if (!isRole(role)) return userError(`twofold users set-role: the role must be user or sysadmin, not "${role}"`, 'users set-role');
-  const account = await withStorage(deps.openStorage, async ({ queries }) => {
+  return withStorage(deps.openStorage, async ({ config, queries }) => {
     const before = await queries.accounts.findByUsername(username);
     const changed = before && before.role !== role ? await queries.accounts.setRole(username, role) : before;
-    if (before && changed && before.role !== changed.role) {
+    if (!changed) return unknownUser('users set-role', username);
+    deps.output.out(`${changed.username} is now ${changed.role}.`);
+    if (before && before.role !== changed.role) {
       await createAuditLog(queries, deps.getLogger()).record('account.role_changed', CLI_ORIGIN, changed.id, { from: before.role, to: changed.role });
+      await announceChange(config, deps.output, changed.id, 'accounts');
     }
-    return changed;
+    return OK;
   });
-  if (!account) return unknownUser('users set-role', username);
-  deps.output.out(`${account.username} is now ${account.role}.`);
-  return OK;
 });
 
 const setPassword = defineCommand({
@@ -168,6 +168,7 @@ function setDisabled(command: 'disable' | 'enable', usage: string) {
       const audit = createAuditLog(queries, deps.getLogger());
       if (!account.disabled) {
         await audit.record('account.enabled', CLI_ORIGIN, account.id);
+        await announceChange(config, deps.output, account.id, 'accounts');
         return OK;
       }
       // Why: the server refuses a disabled account at once, but its sessions and tokens must not come back if it is

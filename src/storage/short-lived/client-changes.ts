@@ -35,12 +35,15 @@ interface Subscriber extends EventEmitter {
 
 const CONNECTION_NAME = 'twofold-client-changes';
 
+/** The pub/sub channel of `topic` under a Redis prefix (the CLI publishes on it too). */
+export const changeChannel = (prefix: string, topic: ChangeTopic) => `${prefix}${topic}`;
+
 /**
  * Opens a subscriber connection for `${prefix}clients` and `${prefix}accounts` and publishes through `publisher` (the main connection, of
  * the same `connection`). With Sentinel the subscriber follows the master; with Cluster it listens on any one node.
  */
 export function createRedisClientChanges(options: { connection: RedisConnection; publisher: RedisClient; prefix: string; logger: RedisConnectionLogger }): ClientChanges {
-  const channels: Record<ChangeTopic, string> = { clients: `${options.prefix}clients`, accounts: `${options.prefix}accounts` };
+  const channels: Record<ChangeTopic, string> = { clients: changeChannel(options.prefix, 'clients'), accounts: changeChannel(options.prefix, 'accounts') };
   const listeners: Record<ChangeTopic, ClientChangeListener[]> = { clients: [], accounts: [] };
   const everyListener = () => [...listeners.clients, ...listeners.accounts];
   // A connection in subscriber mode can run no other command, hence its own.
