@@ -1,14 +1,10 @@
 // The CLI's changes to clients reach running servers at once through their Redis: a removed client's grants are
 // revoked and its cached copy dropped, and a rotated secret stops working on the servers immediately.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
-import { createClient, createUser, testRedisUrl } from '../helpers/app.js';
-import { testDatabaseUrl } from '../helpers/database.js';
+import { createClient, createUser } from '../helpers/app.js';
 import { discoverClient, exchangeCode, startAuthorization, startSignIn } from '../helpers/relying-party.js';
-import { runCli } from '../helpers/run-cli.js';
+import { useAppCli } from '../helpers/run-cli.js';
 import { useFlowSuite } from '../helpers/flow-suite.js';
 import { within } from '../helpers/within.js';
 
@@ -17,21 +13,7 @@ const PASSWORD = 'cli tells servers 1';
 describe('CLI changes seen by running servers at once', function () {
   this.timeout(60_000);
   const suite = useFlowSuite();
-  let dataDir: string;
-  before(async function () {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'twofold-cli-'));
-  });
-  after(async function () {
-    await rm(dataDir, { recursive: true, force: true });
-  });
-
-  const cli = (args: string[], extra: Record<string, string> = {}) => runCli(args, {
-    env: {
-      DATABASE_URL: testDatabaseUrl(), DATABASE_SCHEMA: suite.app.config.databaseSchema, SECRET_KEY: suite.app.config.secretKey!.toString('hex'),
-      DATA_DIR: dataDir, ...extra,
-    },
-  });
-  const serversRedis = () => ({ REDIS_URL: testRedisUrl(), REDIS_PREFIX: suite.app.config.redisPrefix });
+  const { cli, serversRedis } = useAppCli(() => suite.app);
   const tokenRequest = (clientId: string, secret: string) => fetch(`${suite.app.issuer}/token`, {
     method: 'POST',
     headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },

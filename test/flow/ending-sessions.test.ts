@@ -1,17 +1,13 @@
 // Changes to an account's second factor or status end its other sessions and revoke its grants: Disconnect, Log out
 // of other sessions, the console's 2FA reset and disable, and the CLI's users disable.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import { Browser, type Page } from '../helpers/browser.js';
-import { createUser, testRedisUrl } from '../helpers/app.js';
+import { createUser } from '../helpers/app.js';
 import { signInAsAdmin, type AdminSession } from '../helpers/admin.js';
-import { testDatabaseUrl } from '../helpers/database.js';
 import { codeFor, connectAuthenticator } from '../helpers/phone.js';
 import { exchangeCode, isCallback, openLogin, startAuthorization, startSignIn } from '../helpers/relying-party.js';
-import { runCli, STACK_LINE } from '../helpers/run-cli.js';
+import { STACK_LINE, useAppCli } from '../helpers/run-cli.js';
 import { useFlowSuite } from '../helpers/flow-suite.js';
 import { createTotpSecret } from '../../src/security/totp.js';
 
@@ -183,20 +179,7 @@ describe('ending other sessions', function () {
   });
 
   describe('twofold users disable', function () {
-    let dataDir: string;
-    before(async function () {
-      dataDir = await mkdtemp(path.join(os.tmpdir(), 'twofold-cli-'));
-    });
-    after(async function () {
-      await rm(dataDir, { recursive: true, force: true });
-    });
-    const cli = (args: string[], redis: Record<string, string> = {}) => runCli(args, {
-      env: {
-        DATABASE_URL: testDatabaseUrl(), DATABASE_SCHEMA: suite.app.config.databaseSchema, SECRET_KEY: suite.app.config.secretKey!.toString('hex'),
-        DATA_DIR: dataDir, ...redis,
-      },
-    });
-    const serversRedis = () => ({ REDIS_URL: testRedisUrl(), REDIS_PREFIX: suite.app.config.redisPrefix });
+    const { cli, serversRedis } = useAppCli(() => suite.app);
 
     it('with the server\'s Redis settings, ends the sessions and revokes the grants, so enabling again brings none back', async function () {
       const account = await createUser(suite.app, { username: 'cli-pause', password: PASSWORD });
