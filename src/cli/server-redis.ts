@@ -3,7 +3,7 @@
 import type { Config } from '../config.js';
 import { OK, type CommandResult } from './command.js';
 import type { Output } from './output.js';
-import { connectRedis } from '../storage/short-lived/connect-redis.js';
+import { connectRedis, describeRedis } from '../storage/short-lived/connect-redis.js';
 import { createRedisStore } from '../storage/short-lived/redis-store.js';
 import type { ShortLivedStore } from '../storage/short-lived/short-lived-store.js';
 import { changeChannel, type ChangeTopic } from '../storage/short-lived/client-changes.js';
@@ -38,7 +38,10 @@ export async function withServerRedis<T>(config: Config, use: (redis: ServerRedi
   try {
     return { status: 'DONE', value: await use({ store, announce }) };
   } catch (err) {
-    return { status: 'FAILED', reason: err instanceof Error ? err.message.split('\n')[0]! : String(err) };
+    // ioredis's own words for a server that never answered name an option, not the server: say which one it was.
+    const neverConnected = client.status !== 'ready' && /max retries per request|Connection is closed|ECONNREFUSED/i.test(String((err as Error)?.message));
+    const reason = neverConnected ? `no answer from ${Object.values(describeRedis(config.redis)).join(' ')}` : err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    return { status: 'FAILED', reason };
   } finally {
     await store.close();
   }

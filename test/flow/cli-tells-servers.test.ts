@@ -55,5 +55,8 @@ describe('CLI changes seen by running servers at once', function () {
     const offline = await cli(['clients', 'rotate-secret', client.clientId]);
     expect(offline.code, offline.stderr).to.equal(0);
     expect(offline.stderr).to.contain('Running servers see this change within 30 seconds, as the server\'s Redis settings are not set here.');
+    const unreachable = await cli(['clients', 'rotate-secret', client.clientId], { REDIS_URL: 'redis://127.0.0.1:1', REDIS_PREFIX: suite.app.config.redisPrefix });
+    expect(unreachable.code, unreachable.stderr).to.equal(0);
+    expect(unreachable.stderr).to.contain('as Redis could not be reached (no answer from redis://127.0.0.1:1)');
   });
 });
