@@ -99,6 +99,34 @@ describe('browser: switching to a new phone (guide, section 5)', function () {
     await page.context().close();
   });
 
+  it('asks for the password and a code again (Confirm it\'s you) before Disconnect, once the login is over 10 minutes old', async function () {
+    const { account, secret } = await sysadminWithApp('later', 'Lee Later');
+    const page = await newPage(suite.browser);
+    await page.goto(`${suite.app.issuer}/account`);
+    await logIn(page, 'later', PASSWORD);
+    await enterAppCode(page, secret);
+    await arrive(page, 'Your settings');
+    suite.clock.now += 11 * 60_000;
+
+    await openTwoFactorFromMenu(page, 'Lee Later');
+    await page.getByRole('link', { name: 'Disconnect' }).click();
+    await arrive(page, 'Confirm it\'s you');
+    await page.getByText('This change affects how you sign in, so it needs your password and a code.').waitFor();
+    await screenshot(page, 'confirm-its-you');
+    await page.getByLabel('Password', { exact: true }).fill('not the password');
+    suite.clock.nextStep();
+    await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(secret, suite.clock.now));
+    await page.getByRole('button', { name: 'Next' }).click();
+    await arrive(page, 'Confirm it\'s you');
+    expect(await page.getByRole('alert').textContent()).to.contain('That password is not right.');
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByLabel('Code', { exact: true }).fill(totpCodeAt(secret, suite.clock.now));
+    await page.getByRole('button', { name: 'Next' }).click();
+    await arrive(page, 'Disconnect your authenticator app?');
+    expect(await suite.app.queries.totp.find(account.id), 'nothing is disconnected before the confirmation').not.to.equal(undefined);
+    await page.context().close();
+  });
+
   it('switches to a new phone in place: the new QR code, a code from it, then only the new phone signs in', async function () {
     const { secret: oldSecret } = await sysadminWithApp('switcher', 'Sid Switcher');
     const page = await newPage(suite.browser);
