@@ -147,5 +147,5 @@ export function createAccountRouter(deps: AccountDeps): Router {
 
 /** Whether the account has any second factor it could prove now: an app, or a verified email address. */
 export async function hasSecondFactor(deps: Pick<AccountDeps, 'queries'>, accountId: string, emailVerifiedAt: Date | null): Promise<boolean> {
-  return emailVerifiedAt !== null || (await deps.queries.totp.find(accountId)) !== undefined;
+  return emailVerifiedAt !== null || (await deps.queries.totp.exists(accountId));
 }

@@ -31,7 +31,7 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
   });
 
   router.get('/two-factor/disconnect', requireSignedIn, async (ctx) => {
-    if (!(await deps.queries.totp.find(signedInOf(ctx).account.id))) return redirectTo(ctx, '/account/two-factor');
+    if (!(await deps.queries.totp.exists(signedInOf(ctx).account.id))) return redirectTo(ctx, '/account/two-factor');
     if (!(await recent(ctx))) return askToVerify(ctx, '/account/two-factor/disconnect');
     await ctx.render('account/disconnect', { title: 'Disconnect two-factor authentication' });
   });
@@ -55,7 +55,7 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
 
   router.get('/two-factor/connect', requireSignedIn, async (ctx) => {
     const { account, sessionUid } = signedInOf(ctx);
-    const switching = (await deps.queries.totp.find(account.id)) !== undefined;
+    const switching = await deps.queries.totp.exists(account.id);
     if (switching && !(await recent(ctx))) return askToVerify(ctx, '/account/two-factor/connect');
     let sealed = await deps.store.getJson<string>(connectKey(sessionUid));
     if (!sealed) {
@@ -68,7 +68,7 @@ export function addTwoFactorRoutes(router: Router, deps: AccountDeps, requireSig
 
   router.post('/two-factor/connect', requireSignedIn, async (ctx) => {
     const { account, sessionUid } = signedInOf(ctx);
-    const switching = (await deps.queries.totp.find(account.id)) !== undefined;
+    const switching = await deps.queries.totp.exists(account.id);
     if (switching && !(await recent(ctx))) return askToVerify(ctx, '/account/two-factor/connect');
     const sealed = await deps.store.getJson<string>(connectKey(sessionUid));
     if (!sealed) throw new AppError('INTERACTION_EXPIRED');

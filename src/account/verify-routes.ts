@@ -138,7 +138,7 @@ async function checkPasswordAgain(ctx: Context, deps: AccountDeps, signedIn: Sig
 
 async function renderVerify(ctx: Context, deps: AccountDeps, form: { returnTo: string; email?: string | undefined; error?: string | undefined; wait?: string | undefined }): Promise<void> {
   const { account } = signedInOf(ctx);
-  const hasApp = (await deps.queries.totp.find(account.id)) !== undefined;
+  const hasApp = await deps.queries.totp.exists(account.id);
   const appOnly = needsApp(form.returnTo);
   await ctx.render('account/verify', { title: "Confirm it's you", hasApp, appOnly, emailAvailable: !appOnly && account.emailVerifiedAt !== null, ...form });
 }

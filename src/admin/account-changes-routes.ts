@@ -64,7 +64,7 @@ export function addAccountChangeRoutes(router: Router, deps: AdminDeps): void {
   router.get('/accounts/:id/reset-2fa', async (ctx) => {
     const account = await loadAccount(deps.queries, ctx);
     if (isSelf(ctx, account)) ctx.status = 403;
-    else if (!(await deps.queries.totp.find(account.id))) ctx.status = 409;
+    else if (!(await deps.queries.totp.exists(account.id))) ctx.status = 409;
     await renderReset(ctx, account, { refused: ctx.status === 403 ? 'SELF' : ctx.status === 409 ? 'NOT_CONNECTED' : undefined });
   });
 
