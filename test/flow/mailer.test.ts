@@ -1,8 +1,7 @@
 // The mailer against a real SMTP server (up, down, back, refusing, silent) and in development outbox mode.
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import Koa from 'koa';
@@ -16,6 +15,7 @@ import { listOutbox, readOutboxMessage, writeOutboxMessage } from '../../src/mai
 import { createOutboxRouter, outboxPageEnabled } from '../../src/mail/outbox-routes.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { viewTemplates } from '../helpers/templates.js';
+import { useTempDir } from '../helpers/temp-dir.js';
 
 const FROM = 'Twofold <no-reply@twofold.example>';
 const ISSUER = 'https://login.example.com';
@@ -35,13 +35,7 @@ function emailCode(to = 'alice@example.com', code = CODE): MailMessage<'email-co
 }
 
 describe('mailer', function () {
-  let dataDir: string;
-  beforeEach(async function () {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'twofold-mail-'));
-  });
-  afterEach(async function () {
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const scratch = useTempDir('twofold-mail-', { each: true });
 
   describe('with SMTP', function () {
     let smtp: TestSmtpServer;
@@ -50,7 +44,7 @@ describe('mailer', function () {
     beforeEach(async function () {
       smtp = await startSmtpServer();
       log = captureLog();
-      mailer = createMailer({ smtpUrl: smtp.url, mailFrom: FROM, issuer: ISSUER, dataDir, logger: log.logger, templates: await viewTemplates(), timeoutMs: TIMEOUT_MS });
+      mailer = createMailer({ smtpUrl: smtp.url, mailFrom: FROM, issuer: ISSUER, dataDir: scratch(), logger: log.logger, templates: await viewTemplates(), timeoutMs: TIMEOUT_MS });
     });
     afterEach(async function () {
       await mailer.close();
@@ -67,7 +61,7 @@ describe('mailer', function () {
       expect(mail.text).to.include(`Your Twofold back-up code is ${CODE}. It is valid for 5 minutes.`);
       expect(mail.text).to.include(`This email was sent by Twofold at ${ISSUER}.`);
       expect(mail.html).to.match(/<p[^>]*>482913<\/p>/);
-      expect(await readdir(dataDir)).to.deep.equal([], 'nothing goes to the outbox when SMTP is set');
+      expect(await readdir(scratch())).to.deep.equal([], 'nothing goes to the outbox when SMTP is set');
       expect(log.text()).to.include('example.com');
       expect(log.text()).not.to.include(CODE);
       expect(log.text()).not.to.include('alice@');
@@ -124,7 +118,7 @@ describe('mailer', function () {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const { port } = silent.address() as net.AddressInfo;
     const log = captureLog();
-    const mailer = createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, mailFrom: FROM, issuer: ISSUER, dataDir, logger: log.logger, templates: await viewTemplates(), timeoutMs: TIMEOUT_MS });
+    const mailer = createMailer({ smtpUrl: `smtp://127.0.0.1:${port}`, mailFrom: FROM, issuer: ISSUER, dataDir: scratch(), logger: log.logger, templates: await viewTemplates(), timeoutMs: TIMEOUT_MS });
     try {
       const started = Date.now();
       expect(await mailer.send(emailCode())).to.deep.equal({ status: 'FAILED', reason: 'UNAVAILABLE' });
@@ -143,23 +137,23 @@ describe('mailer', function () {
   describe('without SMTP (development outbox)', function () {
     it('writes each message to a 0600 file in a 0700 folder and logs where, not what', async function () {
       const log = captureLog();
-      const mailer = createMailer({ mailFrom: FROM, issuer: ISSUER, dataDir, logger: log.logger, templates: await viewTemplates() });
+      const mailer = createMailer({ mailFrom: FROM, issuer: ISSUER, dataDir: scratch(), logger: log.logger, templates: await viewTemplates() });
       expect(mailer.kind).to.equal('outbox');
       expect(await mailer.send(emailCode())).to.deep.equal({ status: 'SENT' });
 
-      const outbox = path.join(dataDir, 'outbox');
+      const outbox = path.join(scratch(), 'outbox');
       expect((await stat(outbox)).mode & 0o777).to.equal(0o700);
       const files = await readdir(outbox);
       expect(files).to.have.length(1);
       const file = path.join(outbox, files[0]!);
       expect((await stat(file)).mode & 0o777).to.equal(0o600);
 
-      const [listed] = await listOutbox(dataDir, 10);
+      const [listed] = await listOutbox(scratch(), 10);
       expect(listed).to.include({ to: 'alice@example.com', from: FROM, subject: SUBJECT });
       expect(listed?.text).to.include(`Your Twofold back-up code is ${CODE}.`);
       expect(listed?.html).to.include(CODE);
       expect(new Date(listed!.date).getTime()).to.be.closeTo(Date.now(), 10_000);
-      expect(await readOutboxMessage(dataDir, listed!.id)).to.deep.equal(listed);
+      expect(await readOutboxMessage(scratch(), listed!.id)).to.deep.equal(listed);
       expect(files[0]).to.equal(`${listed!.id}.json`);
 
       const entry = log.entries().find((e) => e['file'] === file);
@@ -169,22 +163,22 @@ describe('mailer', function () {
     });
 
     it('lists the newest messages first, at most `limit`, and an absent outbox as empty', async function () {
-      expect(await listOutbox(dataDir, 10)).to.deep.equal([]);
+      expect(await listOutbox(scratch(), 10)).to.deep.equal([]);
       const base = { from: FROM, text: 't', html: '<p>h</p>' };
       for (const [i, when] of ['2024-01-01T10:00:00Z', '2024-01-03T10:00:00Z', '2024-01-02T10:00:00Z'].entries()) {
-        await writeOutboxMessage(dataDir, { ...base, to: `u${i}@example.com`, subject: `s${i}` }, new Date(when));
+        await writeOutboxMessage(scratch(), { ...base, to: `u${i}@example.com`, subject: `s${i}` }, new Date(when));
       }
-      expect((await listOutbox(dataDir, 2)).map((m) => m.subject)).to.deep.equal(['s1', 's2']);
-      expect((await listOutbox(dataDir, 10)).map((m) => m.subject)).to.deep.equal(['s1', 's2', 's0']);
+      expect((await listOutbox(scratch(), 2)).map((m) => m.subject)).to.deep.equal(['s1', 's2']);
+      expect((await listOutbox(scratch(), 10)).map((m) => m.subject)).to.deep.equal(['s1', 's2', 's0']);
     });
 
     it('refuses ids that are not of the exact outbox shape, even when such a file exists', async function () {
-      const { id } = await writeOutboxMessage(dataDir, { to: 'a@example.com', from: FROM, subject: 's', text: 't', html: 'h' });
+      const { id } = await writeOutboxMessage(scratch(), { to: 'a@example.com', from: FROM, subject: 's', text: 't', html: 'h' });
       // A file a naive path.join(outbox, id + '.json') would reach from "../secret".
-      await writeFile(path.join(dataDir, 'secret.json'), JSON.stringify({ id: '../secret', date: 'd', to: 't', from: 'f', subject: 'SECRET', text: 't', html: 'h' }));
-      expect(await readOutboxMessage(dataDir, id)).to.include({ subject: 's' });
+      await writeFile(path.join(scratch(), 'secret.json'), JSON.stringify({ id: '../secret', date: 'd', to: 't', from: 'f', subject: 'SECRET', text: 't', html: 'h' }));
+      expect(await readOutboxMessage(scratch(), id)).to.include({ subject: 's' });
       for (const bad of ['../secret', `${id}/../../secret`, `${id}.json`, `../outbox/${id}`, `${id}\0`, id.toUpperCase().replace('-', '_'), '']) {
-        expect(await readOutboxMessage(dataDir, bad), bad).to.equal(undefined);
+        expect(await readOutboxMessage(scratch(), bad), bad).to.equal(undefined);
       }
     });
   });
@@ -197,7 +191,7 @@ describe('mailer', function () {
       app.use(views(viewsDir, { extension: 'pug', options: { basedir: viewsDir } }));
       app.use(securityHeaders());
       app.use(handleErrors(captureLog().logger));
-      app.use(createOutboxRouter({ dataDir }).routes());
+      app.use(createOutboxRouter({ dataDir: scratch() }).routes());
       const server = createServer(app.callback());
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
@@ -215,7 +209,7 @@ describe('mailer', function () {
     });
 
     it('list the messages, show one as escaped text, and serve its HTML sandboxed', async function () {
-      const { id } = await writeOutboxMessage(dataDir, { to: 'a@example.com', from: FROM, subject: 'Hello <b>there</b>', text: 'code 123 <script>x</script>', html: '<p>Hi</p><script>alert(1)</script>' });
+      const { id } = await writeOutboxMessage(scratch(), { to: 'a@example.com', from: FROM, subject: 'Hello <b>there</b>', text: 'code 123 <script>x</script>', html: '<p>Hi</p><script>alert(1)</script>' });
       const list = await fetch(`${base}/dev/outbox`);
       expect(list.status).to.equal(200);
       expect(list.headers.get('cache-control')).to.equal('no-store');
@@ -234,7 +228,7 @@ describe('mailer', function () {
     });
 
     it('answer 404 to an unknown or malformed id, including path traversal', async function () {
-      await writeFile(path.join(dataDir, 'secret.json'), JSON.stringify({ id: '../secret', date: 'd', to: 't', from: 'f', subject: 'SECRET', text: 't', html: 'SECRET' }));
+      await writeFile(path.join(scratch(), 'secret.json'), JSON.stringify({ id: '../secret', date: 'd', to: 't', from: 'f', subject: 'SECRET', text: 't', html: 'SECRET' }));
       for (const id of ['0000000000000-0000000000000000', '..%2Fsecret', '%2E%2E%2Fsecret', '..%5Csecret']) {
         for (const suffix of ['', '/html']) {
           const response = await fetch(`${base}/dev/outbox/${id}${suffix}`);

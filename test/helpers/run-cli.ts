@@ -1,12 +1,10 @@
 // Runs the twofold CLI as a subprocess (node --import tsx src/cli/main.ts), as an administrator would.
 import { spawn } from 'node:child_process';
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { projectRoot } from '../../src/paths.js';
 import { testRedisUrl, type TestApp } from './app.js';
 import { testDatabaseUrl } from './database.js';
+import { useTempDir } from './temp-dir.js';
 
 export interface CliRun {
   code: number | null;
@@ -55,18 +53,12 @@ export function expectRefused(run: CliRun, code: number, pattern: RegExp): void 
  * of its own (made before the suite's tests, removed after), and, with `serversRedis()`, the app's Redis settings.
  */
 export function useAppCli(app: () => TestApp) {
-  let dataDir: string;
-  before(async function () {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'twofold-cli-'));
-  });
-  after(async function () {
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const dataDir = useTempDir('twofold-cli-');
   return {
     cli: (args: string[], extra: Record<string, string> = {}) => {
       const { config } = app();
       return runCli(args, {
-        env: { DATABASE_URL: testDatabaseUrl(), DATABASE_SCHEMA: config.databaseSchema, SECRET_KEY: config.secretKey!.toString('hex'), DATA_DIR: dataDir, ...extra },
+        env: { DATABASE_URL: testDatabaseUrl(), DATABASE_SCHEMA: config.databaseSchema, SECRET_KEY: config.secretKey!.toString('hex'), DATA_DIR: dataDir(), ...extra },
       });
     },
     serversRedis: () => ({ REDIS_URL: testRedisUrl(), REDIS_PREFIX: app().config.redisPrefix }),
