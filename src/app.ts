@@ -21,6 +21,7 @@ import { createAuditLog } from './security/audit.js';
 import { createCipher } from './security/encryption.js';
 import { systemClock, type Clock } from './security/totp.js';
 import { createLoginStateStore } from './interactions/login-state.js';
+import { createSendTimer } from './interactions/email-code/send-email-code.js';
 import type { InteractionDeps } from './interactions/deps.js';
 import { createAccountRouter } from './account/routes.js';
 import { createAdminRouter } from './admin/routes.js';
@@ -109,6 +110,7 @@ export function createApp(deps: AppDeps): Provider {
     loginState: createLoginStateStore(deps.shortLived, createCipher(deps.secretKey, 'login-state'), deps.config.lifetimes.interaction),
     store: deps.shortLived,
     mailer: deps.mailer,
+    sendTimer: createSendTimer(),
     codes: createOneTimeCodes(deps.secretKey),
     audit: createAuditLog(deps.queries, deps.logger),
     clock: deps.clock ?? systemClock,

@@ -10,6 +10,7 @@ import type { AccountCache } from '../oidc/account-cache.js';
 import type { LoginStateStore } from './login-state.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { OneTimeCodes } from '../security/one-time-code.js';
+import type { SendTimer } from './email-code/send-email-code.js';
 import type { ShortLivedStore } from '../storage/short-lived/short-lived-store.js';
 
 export interface InteractionDeps {
@@ -33,6 +34,8 @@ export interface InteractionDeps {
   /** Short-lived state (email codes) in Redis or in-process. */
   store: ShortLivedStore;
   mailer: Mailer;
+  /** How long a code's email takes to send, so that not sending one takes as long. */
+  sendTimer: SendTimer;
   codes: OneTimeCodes;
   audit: AuditLog;
   /** The server's clock; replaced only in tests. */

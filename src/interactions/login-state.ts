@@ -11,8 +11,8 @@ export interface LoginState {
   passwordAt: number;
   /** Wrong codes in this login; a handful sends the user back to the password. */
   codeFailures: number;
-  /** Set once a back-up code was sent by email in this login: the page then asks for that code. */
-  emailCode?: { sentTo: string };
+  /** Set once a back-up code was asked for by email in this login: the page then asks for that code. */
+  emailCode?: { requestedAt: number };
   setup?: {
     step: SetupStep;
     /** The pending secret, encrypted; only present on the connect step, never after it is verified. */

@@ -28,7 +28,7 @@ export function createInteractionRouter(deps: InteractionDeps): Router {
     const state = saved ?? (await startStepUp(deps, details));
     if (!state) return showLogin(provider, ctx, details);
     if (state.setup) return showSetup(deps, ctx, details, state);
-    if (state.emailCode) return showEmailCode(ctx, details, state.emailCode.sentTo);
+    if (state.emailCode) return showEmailCode(ctx, details);
     return showCode(ctx, details);
   });
   addLoginRoutes(router, deps);

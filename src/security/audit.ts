@@ -13,6 +13,8 @@ export const AUDIT_EVENTS = [
   'mfa.totp.locked',
   'mfa.email.sent',
   'mfa.email.send_failed',
+  // "Problems with the code" on an account with no verified email: the page says the same as after a send.
+  'mfa.email.not_sent',
   'mfa.email.accepted',
   'mfa.email.rejected',
   'mfa.email.locked',

@@ -57,7 +57,7 @@ describe('browser: logging in with two-factor authentication (guide, sections 3 
     await page.getByRole('button', { name: 'Problems with the code' }).click();
 
     await arrive(page, 'Code sent by email');
-    await page.getByText('We sent a one-time code to m***@example.com. Enter it below. The code is valid for 5 minutes.').waitFor();
+    await page.getByText('We sent a one-time code to the email address in your profile. Enter it below. The code is valid for 5 minutes.').waitFor();
     const mail = await suite.smtp.waitFor((m) => m.to.includes('mailer@example.com') && /code/i.test(m.subject), 20_000);
     const code = /\b(\d{6})\b/.exec(mail.text)?.[1];
     expect(code, mail.text).to.match(/^\d{6}$/);

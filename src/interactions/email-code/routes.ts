@@ -5,11 +5,9 @@ import { AppError } from '../../errors.js';
 import { ACR_PASSWORD_EMAIL, acrRank, requestedAcrRank } from '../../oidc/acr.js';
 import { describeLockTime } from '../../security/attempt-limits.js';
 import { requestOrigin } from '../../security/audit.js';
-import { maskEmail } from '../../security/one-time-code.js';
 import { completeLogin } from '../complete-login.js';
 import type { InteractionDeps } from '../deps.js';
 import { loadInteractionAndState, type InteractionDetails } from '../load-interaction.js';
-import { showCode } from '../second-factor/routes.js';
 import { countWrongCode } from '../count-wrong-code.js';
 import { notifyBackupCodeUsed, notifyLockout } from '../notify-owner.js';
 import { sendEmailCode } from './send-email-code.js';
@@ -17,9 +15,12 @@ import { verifyEmailCode } from './verify-email-code.js';
 
 export type EmailCodeNotice = 'SENT' | 'FORMAT' | 'WRONG' | 'EXPIRED' | 'LIMITED' | 'SEND_FAILED' | 'LOCKED';
 
-/** Renders the page that asks for the code sent by email. */
-export async function showEmailCode(ctx: Context, details: InteractionDetails, sentTo: string, form: { notice?: EmailCodeNotice; guessesLeft?: number; wait?: string } = {}): Promise<void> {
-  await ctx.render('email-code/code', { title: 'Code sent by email', uid: details.uid, sentTo, ...form });
+/**
+ * Renders the page that asks for the code sent by email. It never shows the address, nor whether there is one:
+ * after the password, the page is the same for every account (ASVS 6.3.8).
+ */
+export async function showEmailCode(ctx: Context, details: InteractionDetails, form: { notice?: EmailCodeNotice; guessesLeft?: number; wait?: string } = {}): Promise<void> {
+  await ctx.render('email-code/code', { title: 'Code sent by email', uid: details.uid, ...form });
 }
 
 function describeWait(seconds: number): string {
@@ -39,33 +40,29 @@ export function addEmailCodeRoutes(router: Router, deps: InteractionDeps): void 
 
   router.post('/interaction/:uid/email-code', async (ctx) => {
     const { details, state, origin } = await loginWithState(ctx);
-    const result = await sendEmailCode(deps, { uid: details.uid, accountId: state.accountId, ip: ctx.ip });
+    const result = await sendEmailCode(deps, { uid: details.uid, accountId: state.accountId, ip: ctx.ip, pretend: true });
     switch (result.status) {
-      case 'NO_EMAIL':
-        ctx.status = 400;
-        return showCode(ctx, details, { error: 'NO_EMAIL' });
       case 'SEND_FAILED':
         await deps.audit.record('mfa.email.send_failed', origin, state.accountId);
         ctx.status = 503;
-        return showEmailCode(ctx, details, state.emailCode?.sentTo ?? '', { notice: 'SEND_FAILED' });
+        return showEmailCode(ctx, details, { notice: 'SEND_FAILED' });
       case 'LIMITED':
         ctx.status = 429;
         ctx.set('Retry-After', String(result.retryAfterSeconds));
-        return showEmailCode(ctx, details, state.emailCode?.sentTo ?? '', { notice: 'LIMITED', wait: describeWait(result.retryAfterSeconds) });
+        return showEmailCode(ctx, details, { notice: 'LIMITED', wait: describeWait(result.retryAfterSeconds) });
+      case 'NOT_SENT':
       case 'SENT': {
-        await deps.audit.record('mfa.email.sent', origin, state.accountId);
-        const sentTo = maskEmail(result.email);
-        await deps.loginState.save(details.uid, { ...state, emailCode: { sentTo } });
+        await deps.audit.record(result.status === 'SENT' ? 'mfa.email.sent' : 'mfa.email.not_sent', origin, state.accountId);
+        await deps.loginState.save(details.uid, { ...state, emailCode: { requestedAt: deps.clock() } });
         // The first code needs no notice; a new one says that only it works now.
-        return showEmailCode(ctx, details, sentTo, state.emailCode ? { notice: 'SENT' } : {});
+        return showEmailCode(ctx, details, state.emailCode ? { notice: 'SENT' } : {});
       }
     }
   });
 
   router.post('/interaction/:uid/email-code/verify', async (ctx) => {
     const { details, state, body, origin } = await loginWithState(ctx);
-    if (!state.emailCode) throw new AppError('INTERACTION_EXPIRED');
-    const sentTo = state.emailCode.sentTo;
+    // Without a code asked for in this login there is none stored for it either: that answers EXPIRED below.
     const result = await verifyEmailCode({ store: deps.store, codes: deps.codes, clock: deps.clock, limit: deps.limits.secondFactor }, { uid: details.uid, accountId: state.accountId, code: body['code'] });
     switch (result.status) {
       case 'OK':
@@ -73,23 +70,23 @@ export function addEmailCodeRoutes(router: Router, deps: InteractionDeps): void 
         return completeLogin(deps, ctx, { interaction: details, accountId: state.accountId, method: 'email', origin, factorEvent: 'mfa.email.accepted' });
       case 'INVALID_FORMAT':
         ctx.status = 400;
-        return showEmailCode(ctx, details, sentTo, { notice: 'FORMAT' });
+        return showEmailCode(ctx, details, { notice: 'FORMAT' });
       case 'EXPIRED':
         ctx.status = 400;
-        return showEmailCode(ctx, details, sentTo, { notice: 'EXPIRED' });
+        return showEmailCode(ctx, details, { notice: 'EXPIRED' });
       case 'LOCKED':
         if (result.justLocked) {
           await deps.audit.record('mfa.email.locked', origin, state.accountId, { lockSeconds: result.retryAfterSeconds });
           await notifyLockout(deps, state.accountId, 'second-factor-locked', result.retryAfterSeconds);
         }
         ctx.status = 429;
-        return showEmailCode(ctx, details, sentTo, { notice: 'LOCKED', wait: describeWait(result.retryAfterSeconds) });
+        return showEmailCode(ctx, details, { notice: 'LOCKED', wait: describeWait(result.retryAfterSeconds) });
       case 'WRONG': {
         await deps.audit.record('mfa.email.rejected', origin, state.accountId);
         const next = await countWrongCode(deps, ctx, details, state);
         if (!next) return;
         ctx.status = 401;
-        return showEmailCode(ctx, details, sentTo, { notice: result.guessesLeft > 0 ? 'WRONG' : 'EXPIRED', guessesLeft: result.guessesLeft });
+        return showEmailCode(ctx, details, { notice: result.guessesLeft > 0 ? 'WRONG' : 'EXPIRED', guessesLeft: result.guessesLeft });
       }
     }
   });

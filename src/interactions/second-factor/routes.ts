@@ -13,7 +13,7 @@ import { countWrongCode } from '../count-wrong-code.js';
 import { notifyLockout } from '../notify-owner.js';
 import { verifyTotpLogin } from './verify-totp-login.js';
 
-export type CodeError = 'FORMAT' | 'WRONG' | 'LOCKED' | 'NO_EMAIL';
+export type CodeError = 'FORMAT' | 'WRONG' | 'LOCKED';
 
 /** Renders the code page; "Problems with the code" is offered unless the client asks for the app's level. */
 export async function showCode(
