@@ -8,7 +8,7 @@ import type { Client } from '../storage/queries.js';
 import { clientFormValues, newClientForm, readClientForm, stringList, toClientInput, type ClientFormValues } from '../clients/client-form.js';
 import { INFO_URI_FIELDS, INFO_URI_LABELS } from '../clients/client-input.js';
 import { deleteClient } from '../clients/delete-client.js';
-import { IAT_EXPIRIES, isIatExpiry, issueInitialAccessToken } from '../clients/issue-initial-access-token.js';
+import { IAT_EXPIRIES, IAT_LIST_DAYS, isIatExpiry, issueInitialAccessToken, isTokenReference, revokeInitialAccessToken } from '../clients/issue-initial-access-token.js';
 import { registerClient, rotateClientSecret, type ClientDeps } from '../clients/register-client.js';
 import { updateClient } from '../clients/update-client.js';
 import { adminOf, type AdminDeps } from './routes.js';
@@ -61,14 +61,43 @@ export function registerClientsSection(router: Router, deps: AdminDeps): void {
     await ctx.render('admin/clients/secret', { title: 'Client registered', created: true, name: form.name.trim(), clientId: result.clientId, clientSecret: result.clientSecret });
   });
 
-  router.get('/clients/tokens', (ctx) => ctx.render('admin/clients/tokens', { title: 'Initial access tokens', expiries: Object.keys(IAT_EXPIRIES) }));
+  // The tokens issued in the last IAT_LIST_DAYS, with what became of each, and the form to issue one.
+  const renderTokens = async (ctx: Context, extra: { title: string; issued?: unknown; changed?: string }) => {
+    const tokens = await deps.queries.initialAccessTokens.list({ since: new Date(Date.now() - IAT_LIST_DAYS * 86_400_000) });
+    await ctx.render('admin/clients/tokens', { expiries: Object.keys(IAT_EXPIRIES), tokens, listDays: IAT_LIST_DAYS, registrationEndpoint: `${deps.issuer}/reg`, ...extra });
+  };
+  const findToken = async (ctx: Context) => {
+    const reference = ctx.params['reference'];
+    const token = isTokenReference(reference) ? await deps.queries.initialAccessTokens.findByReference(reference) : undefined;
+    if (!token) throw new AppError('NOT_FOUND');
+    return token;
+  };
+
+  router.get('/clients/tokens', (ctx) => renderTokens(ctx, { title: 'Initial access tokens', changed: ctx.query['changed'] === 'revoked' ? 'revoked' : undefined }));
 
   router.post('/clients/tokens', async (ctx) => {
     const expiry = body(ctx)['expires'];
     if (!isIatExpiry(expiry)) throw new AppError('BAD_REQUEST');
-    const issued = await issueInitialAccessToken(deps.provider, expiry);
+    const issued = await issueInitialAccessToken(deps, expiry, { accountId: adminOf(ctx).account.id, via: 'console' });
     await audit(ctx, 'initial_access_token.issued', undefined, { reference: issued.reference, expiresAt: issued.expiresAt.toISOString(), via: 'console' });
-    await ctx.render('admin/clients/tokens', { title: 'Initial access token issued', expiries: Object.keys(IAT_EXPIRIES), issued, registrationEndpoint: `${deps.issuer}/reg` });
+    await renderTokens(ctx, { title: 'Initial access token issued', issued });
+  });
+
+  router.get('/clients/tokens/:reference/revoke', async (ctx) => {
+    await ctx.render('admin/clients/revoke-token', { title: 'Revoke initial access token', token: await findToken(ctx) });
+  });
+
+  router.post('/clients/tokens/:reference/revoke', async (ctx) => {
+    const result = await revokeInitialAccessToken(deps, String(ctx.params['reference']), adminOf(ctx).account.id);
+    if (result.status === 'NOT_FOUND') throw new AppError('NOT_FOUND');
+    if (result.status === 'NOT_ACTIVE') {
+      // Used, expired or revoked meanwhile (another admin, another tab): say so, with its state now.
+      ctx.status = 409;
+      return ctx.render('admin/clients/revoke-token', { title: 'Revoke initial access token', token: result.token });
+    }
+    await audit(ctx, 'initial_access_token.revoked', undefined, { reference: result.token.reference, via: 'console' });
+    ctx.status = 303;
+    ctx.redirect('/admin/clients/tokens?changed=revoked');
   });
 
   router.get('/clients/:id/edit', async (ctx) => {

@@ -39,7 +39,7 @@ export async function issueInitialAccessTokenFromCli(deps: { config: Config; que
         policy: { hasTotp: async () => false },
       }),
     );
-    const issued = await issueInitialAccessToken(provider, expiry);
+    const issued = await issueInitialAccessToken({ provider, queries: deps.queries }, expiry, { accountId: null, via: 'cli' });
     const audit = createAuditLog(deps.queries, pino({ level: 'silent' }));
     await audit.record('initial_access_token.issued', CLI_ORIGIN, null, {
       reference: issued.reference, expiresAt: issued.expiresAt.toISOString(), via: 'cli',

@@ -78,7 +78,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   deps.keys.signing.attach(provider);
   attachClientCache(provider, clientCache);
   checkHashedClientSecrets(provider, deps.clientSecrets);
-  handleRegistrationEvents(provider, { audit: createAuditLog(deps.queries, deps.logger), logger: deps.logger });
+  handleRegistrationEvents(provider, { audit: createAuditLog(deps.queries, deps.logger), logger: deps.logger, queries: deps.queries });
   provider.proxy = deps.config.trustProxy;
 
   provider.on('server_error', (ctx: KoaContextWithOIDC, err: Error) => {

@@ -6,6 +6,8 @@ import { errors, type ClientMetadata, type Configuration, type KoaContextWithOID
 import { checkRegistrationMetadata, REGISTRATION_POLICY } from '../clients/check-registration-metadata.js';
 import { generateClientSecret } from '../clients/register-client.js';
 import { tokenReference } from '../clients/issue-initial-access-token.js';
+import { hashedModelId } from '../storage/hashed-model-id.js';
+import type { Queries } from '../storage/queries.js';
 import type { Logger } from '../logger.js';
 import { requestOrigin, type AuditEventName, type AuditLog } from '../security/audit.js';
 
@@ -54,8 +56,8 @@ async function enforceClientRules(ctx: KoaContextWithOIDC, properties: ClientMet
   if (creating && iat?.jti) await ctx.oidc.provider.InitialAccessToken.adapter.consume(iat.jti);
 }
 
-/** Records dynamic registrations in the audit log and removes used initial access tokens. */
-export function handleRegistrationEvents(provider: Provider, deps: { audit: AuditLog; logger: Logger }): void {
+/** Records dynamic registrations in the audit log, and removes used initial access tokens, noting their client. */
+export function handleRegistrationEvents(provider: Provider, deps: { audit: AuditLog; logger: Logger; queries: Pick<Queries, 'initialAccessTokens'> }): void {
   // Provider events are not awaited: a failure can no longer fail the response, so it is logged.
   const settle = (what: string, work: Promise<unknown>) => {
     work.catch((err: unknown) => deps.logger.error({ err }, `${what} failed after a dynamic registration`));
@@ -67,6 +69,7 @@ export function handleRegistrationEvents(provider: Provider, deps: { audit: Audi
     const iat = ctx.oidc.entities.InitialAccessToken;
     // Why destroy: an initial access token admits one client (OIDC Registration §3, RFC 7591 §3); consumed already, it is now removed.
     if (iat) settle('removing the initial access token', iat.destroy());
+    if (iat?.jti) settle('noting the initial access token as used', deps.queries.initialAccessTokens.markUsed(hashedModelId(iat.jti), client.clientId));
     record('client.registered', ctx, client.clientId, { name: client.clientName, initialAccessToken: iat?.jti ? tokenReference(iat.jti) : undefined });
   });
   provider.on('registration_update.success', (ctx: KoaContextWithOIDC, client: { clientId: string }) => {

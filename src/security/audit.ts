@@ -41,6 +41,7 @@ export const AUDIT_EVENTS = [
   'client.auth_failed',
   'registration.refused',
   'initial_access_token.issued',
+  'initial_access_token.revoked',
   // New signing keys added (with their sign-from time) and keys no longer published removed: twofold keys rotate.
   'signing_keys.rotated',
 ] as const;

@@ -1,6 +1,6 @@
 // The oidc-provider adapter: every model on the short-lived store, except clients, which can come from Postgres.
-import { createHash } from 'node:crypto';
 import { errors, type Adapter, type AdapterConstructor, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
+import { hashedModelId } from './hashed-model-id.js';
 import type { ModelPayload, ShortLivedStore } from './short-lived/short-lived-store.js';
 
 /** Looks a client up by client_id in its own storage (Postgres). */
@@ -41,10 +41,6 @@ function toAdapterPayload(payload: ModelPayload | undefined): AdapterPayload | u
   return payload === undefined ? undefined : { ...payload };
 }
 
-function sha256(value: string): string {
-  return createHash('sha256').update(value).digest('base64url');
-}
-
 function refuseClientWrite(): never {
   throw new Error('Clients are stored in Postgres: change them with the admin pages or the CLI, not through oidc-provider');
 }
@@ -66,7 +62,7 @@ export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOp
 
     /** The id an entry is stored under: the id itself, or its hash for the bearer credentials above. */
     #key(id: string): string {
-      return this.#hashed ? sha256(id) : id;
+      return this.#hashed ? hashedModelId(id) : id;
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {

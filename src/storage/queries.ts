@@ -6,6 +6,7 @@ import { createAccountChanges } from './account-changes.js';
 import { createAccountQueries } from './accounts.js';
 import { createAuditEventQueries } from './audit-events.js';
 import { createClientQueries } from './clients.js';
+import { createInitialAccessTokenQueries } from './initial-access-tokens.js';
 import { createProviderKeyQueries } from './provider-keys.js';
 import { createSigningKeyQueries } from './signing-keys.js';
 import { createTotpQueries } from './totp.js';
@@ -14,6 +15,7 @@ import { createOversightQueries } from './oversight.js';
 export type { Account, ProfileChanges, Role, UsePostponementResult } from './accounts.js';
 export type { AuditEvent, AuditEventFilter, NewAuditEvent } from './audit-events.js';
 export type { Client, ClientSummary } from './clients.js';
+export type { InitialAccessTokenRecord, InitialAccessTokenStatus, IssuedVia } from './initial-access-tokens.js';
 export type { NewSigningKey, SigningKey } from './signing-keys.js';
 export type { TotpCredential } from './totp.js';
 export type { AccountSearch, AccountSummary, SysadminTwoFactor } from './oversight.js';
@@ -28,6 +30,7 @@ export function createQueries(knex: Knex, cipher: Cipher, clientSecrets: ClientS
     accountChanges,
     accounts: createAccountQueries(knex, accountChanges),
     clients: createClientQueries(knex, clientSecrets, cipher),
+    initialAccessTokens: createInitialAccessTokenQueries(knex),
     providerKeys: createProviderKeyQueries(knex, cipher),
     signingKeys: createSigningKeyQueries(knex, cipher),
     totp: createTotpQueries(knex, cipher, accountChanges),

@@ -8,7 +8,7 @@ import { testDatabaseUrl } from '../helpers/database.js';
 import { discoverClient, exchangeCode, isCallback, openLogin, startAuthorization, submitPassword } from '../helpers/relying-party.js';
 import { runCli } from '../helpers/run-cli.js';
 import { useFlowSuite } from '../helpers/flow-suite.js';
-import { issueInitialAccessToken } from '../../src/clients/issue-initial-access-token.js';
+import { issueInitialAccessToken, tokenReference } from '../../src/clients/issue-initial-access-token.js';
 import { REGISTRATION_POLICY } from '../../src/clients/check-registration-metadata.js';
 
 const PASSWORD = 'registration flow password';
@@ -48,7 +48,7 @@ describe('dynamic client registration', function () {
       ...(body ? { body } : {}),
     });
   };
-  const newToken = async () => (await issueInitialAccessToken(suite.app.provider, '1h')).token;
+  const newToken = async () => (await issueInitialAccessToken(suite.app, '1h', { accountId: null, via: 'cli' })).token;
   const clientCount = async () => (await suite.app.queries.clients.list()).length;
   // Registration events are recorded from oidc-provider's events, which it does not wait for: poll briefly.
   const auditedFor = async (event: string, clientId: string) => {
@@ -269,5 +269,83 @@ describe('dynamic client registration', function () {
     expect((await register(webApp, token)).status).to.equal(401);
     const bad = await runCli(['clients', 'token', '--expires', '2y'], { env: { ...env, REDIS_URL: testRedisUrl() } });
     expect(bad.code).to.equal(2);
+  });
+
+  it('lists the tokens in the console, revokes an unused one after a confirmation, and shows what became of each', async function () {
+    const admin = await signInAsAdmin(suite.app, suite.clock, 'token-revoker');
+    const form = await admin.browser.follow(`${suite.app.issuer}/admin/clients/tokens`);
+    const issuedPage = await admin.browser.submit(form, '/admin/clients/tokens', { expires: '24h' });
+    const kept = /id="initial-access-token"[^>]*>([^<]+)</.exec(issuedPage.html)![1]!;
+    const keptRef = tokenReference(kept);
+    const revokedToken = await newToken();
+    const revokedRef = tokenReference(revokedToken);
+    const list = await admin.browser.follow(`${suite.app.issuer}/admin/clients/tokens`);
+    const row = (page: { html: string }, ref: string) => new RegExp(`<tr><td><code>${ref}</code>[\\s\\S]*?</tr>`).exec(page.html)?.[0] ?? '';
+    expect(row(list, keptRef)).to.contain('token-revoker').and.contain('Active').and.contain(`/admin/clients/tokens/${keptRef}/revoke`);
+    expect(row(list, revokedRef)).to.contain('the CLI').and.contain('Active');
+    expect(list.html, 'the list never shows a token').not.to.contain(kept);
+
+    const confirm = await admin.browser.follow(`${suite.app.issuer}/admin/clients/tokens/${revokedRef}/revoke`);
+    expect(confirm.html).to.contain(`Revoke token ${revokedRef}?`);
+    const done = await admin.browser.submit(confirm, `/admin/clients/tokens/${revokedRef}/revoke`, {});
+    expect(done.html).to.contain('The token was revoked.');
+    expect(row(done, revokedRef)).to.contain('Revoked').and.not.contain('/revoke');
+    await expectError(await register(webApp, revokedToken), 401, 'invalid_token');
+    const [event] = await suite.app.queries.auditEvents.list({ event: 'initial_access_token.revoked', limit: 1 });
+    expect(event?.actorId).to.equal(admin.account.id);
+    expect(event?.details).to.deep.equal({ reference: revokedRef, via: 'console' });
+
+    // The other token still works; once used, the list names its client, and it can no longer be revoked.
+    const created = await register(webApp, kept);
+    expect(created.status).to.equal(201);
+    const { client_id: clientId } = (await created.json()) as Registered;
+    let used = '';
+    for (let tries = 0; tries < 50 && !used.includes(clientId); tries++) {
+      used = row(await admin.browser.follow(`${suite.app.issuer}/admin/clients/tokens`), keptRef);
+      await sleep(20);
+    }
+    expect(used).to.contain('Used: registered').and.contain(clientId);
+    const late = await admin.browser.follow(`${suite.app.issuer}/admin/clients/tokens/${keptRef}/revoke`);
+    expect(late.html).to.contain('This token can no longer be revoked.');
+    const refused = await admin.browser.request(`${suite.app.issuer}/admin/clients/tokens/${keptRef}/revoke`, { form: { _csrf: /name="_csrf" value="([^"]+)"/.exec(late.html)![1]! } });
+    expect(refused.status).to.equal(409);
+    expect((await admin.browser.follow(`${suite.app.issuer}/admin/clients/tokens/AAAAAAAAAAAA/revoke`)).status).to.equal(404);
+    expect((await admin.browser.follow(`${suite.app.issuer}/admin/clients/tokens/not-a-ref/revoke`)).status).to.equal(404);
+  });
+
+  it('lists and revokes tokens from the CLI, and says what is wrong with a bad reference', async function () {
+    const env = {
+      DATABASE_URL: testDatabaseUrl(), DATABASE_SCHEMA: suite.app.config.databaseSchema, SECRET_KEY: suite.app.config.secretKey!.toString('hex'),
+      DATA_DIR: suite.app.config.dataDir, ISSUER: suite.app.issuer, REDIS_PREFIX: suite.app.config.redisPrefix,
+    };
+    const token = await newToken();
+    const reference = tokenReference(token);
+    const listed = await runCli(['clients', 'tokens', '--json'], { env });
+    expect(listed.code, listed.stderr).to.equal(0);
+    const rows = JSON.parse(listed.stdout) as { reference: string; state: string }[];
+    expect(rows.find((r) => r.reference === reference)?.state).to.equal('active');
+    expect(listed.stdout).not.to.contain(token);
+
+    const withoutRedis = await runCli(['clients', 'revoke-token', reference], { env });
+    expect(withoutRedis.code).to.equal(2);
+    expect(withoutRedis.stderr).to.contain('REDIS_URL is not set').and.contain('admin console');
+    const malformed = await runCli(['clients', 'revoke-token', 'abc'], { env: { ...env, REDIS_URL: testRedisUrl() } });
+    expect(malformed.code).to.equal(2);
+    expect(malformed.stderr).to.contain('"abc" is not a token reference');
+    const unknown = await runCli(['clients', 'revoke-token', 'AAAAAAAAAAAA'], { env: { ...env, REDIS_URL: testRedisUrl() } });
+    expect(unknown.code).to.equal(2);
+    expect(unknown.stderr).to.contain('no initial access token has the reference AAAAAAAAAAAA');
+
+    const revoked = await runCli(['clients', 'revoke-token', reference], { env: { ...env, REDIS_URL: testRedisUrl() } });
+    expect(revoked.code, revoked.stderr).to.equal(0);
+    expect(revoked.stdout).to.contain(`Revoked initial access token ${reference}`);
+    await expectError(await register(webApp, token), 401, 'invalid_token');
+    const again = await runCli(['clients', 'revoke-token', reference], { env: { ...env, REDIS_URL: testRedisUrl() } });
+    expect(again.code).to.equal(2);
+    expect(again.stderr).to.contain('it is revoked');
+    const active = await runCli(['clients', 'tokens'], { env });
+    expect(active.stdout).not.to.contain(reference);
+    const all = await runCli(['clients', 'tokens', '--all'], { env });
+    expect(all.stdout).to.match(new RegExp(`${reference}\\s+revoked`));
   });
 });

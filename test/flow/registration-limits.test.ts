@@ -28,7 +28,7 @@ describe('dynamic registration limits', function () {
   const read = (address: string, client: Registered, token: string) => fetch(client.registration_client_uri, {
     headers: { 'x-forwarded-for': address, authorization: `Bearer ${token}` },
   });
-  const newToken = async () => (await issueInitialAccessToken(suite.app.provider, '1h')).token;
+  const newToken = async () => (await issueInitialAccessToken(suite.app, '1h', { accountId: null, via: 'cli' })).token;
   const refusedRegistrations = async () => (await suite.app.queries.auditEvents.list({ event: 'registration.refused', limit: 100 })).length;
 
   /** Asserts the answer over the limit: 429, Retry-After within the lock, no-store and an OAuth error in JSON. */

@@ -1,7 +1,9 @@
-// `twofold clients token`: issues an initial access token for dynamic client registration.
-import { IAT_EXPIRIES, isIatExpiry } from '../../clients/issue-initial-access-token.js';
+// `twofold clients token`, `tokens` and `revoke-token`: initial access tokens for dynamic client registration.
+import { IAT_EXPIRIES, IAT_LIST_DAYS, isIatExpiry, isTokenReference, revokeInitialAccessToken } from '../../clients/issue-initial-access-token.js';
+import { CLI_ORIGIN, createAuditLog } from '../../security/audit.js';
 import { defineCommand, OK, userError, withStorage } from '../command.js';
-import { printJson } from '../output.js';
+import { formatDate, formatTable, printJson } from '../output.js';
+import { withServerRedis } from '../server-redis.js';
 import type { ClientsDeps } from './clients.js';
 
 const TOKEN_HELP = `Usage: twofold clients token [--expires 1h|24h|7d] [--json]
@@ -39,5 +41,74 @@ export const issueToken = defineCommand({
   }
   deps.output.out(`initial_access_token: ${issued.token}`);
   deps.output.err(`It registers one client at ${config.issuer}/reg until ${issued.expiresAt.toISOString()}. It is shown only once: store it now.`);
+  return OK;
+});
+
+/** `twofold clients tokens`: the initial access tokens issued lately and what became of them; never the tokens. */
+export const listTokens = defineCommand({
+  name: 'clients tokens',
+  usage: `Usage: twofold clients tokens [--all] [--json]
+
+  Lists the initial access tokens that can still register a client: reference, issued, by, expires. The reference
+  (the start of the token's SHA-256) is what twofold clients revoke-token and the audit log name a token by.
+
+  --all    also those used, revoked or expired in the last ${IAT_LIST_DAYS} days, with their state
+  --json   print a JSON array`,
+  options: { all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+}, async ({ values }, deps: ClientsDeps) => {
+  const since = new Date(Date.now() - IAT_LIST_DAYS * 86_400_000);
+  const tokens = await withStorage(deps.openStorage, ({ queries }) => queries.initialAccessTokens.list({ since, activeOnly: !values.all }));
+  if (values.json) {
+    printJson(deps.output, tokens.map((t) => ({
+      reference: t.reference, state: t.status, issued_at: t.issuedAt.toISOString(), issued_by: t.issuedBy?.username ?? null, via: t.via,
+      expires_at: t.expiresAt.toISOString(), client_id: t.clientId,
+    })));
+  } else if (tokens.length === 0) {
+    deps.output.err(values.all ? `No initial access tokens were issued in the last ${IAT_LIST_DAYS} days.` : 'No initial access token can register a client now.');
+  } else {
+    deps.output.out(formatTable(
+      ['REFERENCE', 'STATE', 'ISSUED', 'BY', 'EXPIRES', 'CLIENT'],
+      tokens.map((t) => [t.reference, t.status, formatDate(t.issuedAt), t.issuedBy?.username ?? (t.via === 'cli' ? '(cli)' : '(deleted)'), formatDate(t.expiresAt), t.clientId ?? '']),
+    ));
+  }
+  return OK;
+});
+
+/** `twofold clients revoke-token`: an unused initial access token stops working at once. */
+export const revokeToken = defineCommand({
+  name: 'clients revoke-token',
+  usage: `Usage: twofold clients revoke-token REFERENCE
+
+  Revokes an initial access token that has not registered a client yet: it stops working at once. REFERENCE is the
+  12 characters twofold clients tokens shows. The token is in the server's Redis store, so REDIS_URL (or
+  REDIS_SENTINELS or REDIS_CLUSTER_NODES, and REDIS_PREFIX) must be the server's; without Redis, revoke it from the
+  admin console (Administration › Clients › Initial access tokens).`,
+  positionals: { min: 1, max: 1, names: 'REFERENCE' },
+}, async ({ positionals: [reference] }, deps: ClientsDeps) => {
+  if (!isTokenReference(reference)) {
+    return userError(`twofold clients revoke-token: "${reference}" is not a token reference: give the 12 characters twofold clients tokens shows`, 'clients revoke-token');
+  }
+  const config = deps.loadConfig();
+  if (!config.redis) {
+    return userError('twofold clients revoke-token: initial access tokens live in the server\'s store (Redis), and REDIS_URL is not set '
+      + '(nor REDIS_SENTINELS or REDIS_CLUSTER_NODES), so the token cannot be reached from here. Revoke it from the admin console '
+      + 'instead: Administration › Clients › Initial access tokens (or run this command with the server\'s Redis settings).');
+  }
+  const outcome = await withStorage(deps.openStorage, async ({ queries }) => {
+    const revoked = await withServerRedis(config, ({ store }) => revokeInitialAccessToken({ queries, store }, reference, null));
+    if (revoked.status === 'DONE' && revoked.value.status === 'REVOKED') {
+      await createAuditLog(queries, deps.getLogger()).record('initial_access_token.revoked', CLI_ORIGIN, null, { reference, via: 'cli' });
+    }
+    return revoked;
+  });
+  if (outcome.status !== 'DONE') {
+    return userError(`twofold clients revoke-token: the token was not revoked (${outcome.status === 'NO_REDIS' ? 'Redis is not configured' : outcome.reason}); run the command again.`);
+  }
+  const result = outcome.value;
+  if (result.status === 'NOT_FOUND') return userError(`twofold clients revoke-token: no initial access token has the reference ${reference} (see twofold clients tokens --all)`);
+  if (result.status === 'NOT_ACTIVE') {
+    return userError(`twofold clients revoke-token: token ${reference} can no longer be revoked: it is ${result.token.status}${result.token.clientId ? ` (it registered ${result.token.clientId})` : ''}`);
+  }
+  deps.output.out(`Revoked initial access token ${reference}: it can no longer register a client.`);
   return OK;
 });

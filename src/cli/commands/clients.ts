@@ -1,10 +1,10 @@
 // `twofold clients ...`: register and list OIDC clients; removing them and rotating secrets are in client-changes.ts,
-// initial access tokens in client-token.ts.
+// initial access tokens (issue, list, revoke) in client-token.ts.
 import type { ClientMetadata } from 'oidc-provider';
 import { AUTH_METHODS, DEFAULT_SCOPE, GRANT_TYPES, validateClientInput, type AuthMethod, type ClientInput, type GrantType } from '../../clients/client-input.js';
 import { registerClient } from '../../clients/register-client.js';
 import { auditClientChange, removeClient, rotateSecret } from './client-changes.js';
-import { issueToken } from './client-token.js';
+import { issueToken, listTokens, revokeToken } from './client-token.js';
 import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { ClientSummary, Queries } from '../../storage/queries.js';
@@ -28,6 +28,8 @@ Commands:
   remove CLIENT_ID                            delete a client
   rotate-secret CLIENT_ID [--json]            replace a confidential client's secret; prints the new one, once
   token [--expires 24h] [--json]              issue an initial access token for dynamic registration (needs REDIS_URL)
+  tokens [--all] [--json]                     list the initial access tokens that still work (--all: and the others)
+  revoke-token REFERENCE                      revoke an unused initial access token (needs REDIS_URL)
 
 Run twofold clients <command> --help for details.`;
 
@@ -138,7 +140,7 @@ const listClients = defineCommand({
 export const runClientsCommand = defineCommandGroup({
   name: 'clients',
   usage: CLIENTS_HELP,
-  commands: { add: addClient, list: listClients, remove: removeClient, 'rotate-secret': rotateSecret, token: issueToken },
+  commands: { add: addClient, list: listClients, remove: removeClient, 'rotate-secret': rotateSecret, token: issueToken, tokens: listTokens, 'revoke-token': revokeToken },
 });
 
 function invalid(problems: string[]): CommandResult {
