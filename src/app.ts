@@ -12,7 +12,7 @@ import { createProvider } from './oidc/create-provider.js';
 import { createAccountCache } from './oidc/account-cache.js';
 import type { ProviderKeys } from './oidc/signing-keys.js';
 import { createInteractionRouter } from './interactions/router.js';
-import { CODE_LIMITS, createAttemptLimit, EMAIL_SEND_LIMITS, PASSWORD_LIMITS, REGISTRATION_LIMITS } from './security/attempt-limits.js';
+import { CODE_LIMITS, createAttemptLimit, createPasswordIpLimit, EMAIL_SEND_LIMITS, PASSWORD_LIMITS, REGISTRATION_LIMITS } from './security/attempt-limits.js';
 import { limitRegistration } from './oidc/limit-registration.js';
 import { hashedSecretsInRegistration } from './oidc/hashed-client-secrets.js';
 import { createClientSecretHasher } from './security/client-secrets.js';
@@ -22,6 +22,7 @@ import { createCipher } from './security/encryption.js';
 import { systemClock, type Clock } from './security/totp.js';
 import { createLoginStateStore } from './interactions/login-state.js';
 import { createSendTimer } from './interactions/email-code/send-email-code.js';
+import { reportPasswordSurge } from './interactions/login/report-password-surge.js';
 import type { InteractionDeps } from './interactions/deps.js';
 import { createAccountRouter } from './account/routes.js';
 import { createAdminRouter } from './admin/routes.js';
@@ -89,6 +90,7 @@ export function createApp(deps: AppDeps): Provider {
     manage: createAttemptLimit(REGISTRATION_LIMITS.manage, limitStore),
   }, deps.logger));
   provider.use(hashedSecretsInRegistration(provider, clientSecrets));
+  const audit = createAuditLog(deps.queries, deps.logger);
   const services: InteractionDeps = {
     accounts: accountCache,
     provider,
@@ -100,7 +102,7 @@ export function createApp(deps: AppDeps): Provider {
     limits: {
       password: {
         account: createAttemptLimit(PASSWORD_LIMITS.account, limitStore),
-        ip: createAttemptLimit(PASSWORD_LIMITS.ip, limitStore),
+        ip: createPasswordIpLimit(limitStore, { onSurge: (surge) => reportPasswordSurge(audit, deps.logger, surge) }),
       },
       secondFactor: createAttemptLimit(CODE_LIMITS.secondFactor, limitStore),
       emailSendAccount: createAttemptLimit(EMAIL_SEND_LIMITS.accountPerMinute, limitStore),
@@ -112,7 +114,7 @@ export function createApp(deps: AppDeps): Provider {
     mailer: deps.mailer,
     sendTimer: createSendTimer(),
     codes: createOneTimeCodes(deps.secretKey),
-    audit: createAuditLog(deps.queries, deps.logger),
+    audit,
     clock: deps.clock ?? systemClock,
   };
   provider.use(routesUnder(['/interaction'], createInteractionRouter(services)));

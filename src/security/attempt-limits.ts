@@ -2,8 +2,11 @@
 import type { RedisClient } from '../storage/short-lived/connect-redis.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
-/** ALLOWED from check() tells how many failures are on record, so a success need not reset a clean count. */
-export type LimitCheck = { status: 'ALLOWED'; failures?: number } | { status: 'LOCKED'; retryAfterSeconds: number };
+/**
+ * ALLOWED from check() tells how many failures are on record, so a success need not reset a clean count. LOCKED
+ * from fail() has `started` on the one failure that used up the allowance, whatever other nodes do meanwhile.
+ */
+export type LimitCheck = { status: 'ALLOWED'; failures?: number } | { status: 'LOCKED'; retryAfterSeconds: number; started?: true };
 
 /**
  * One limit: `allowed` failures within `windowSeconds`, then locked for `lockSeconds`. With `repeatLocks`, each
@@ -39,6 +42,28 @@ export const PASSWORD_LIMITS = {
   account: { name: 'pwd-account', allowed: 10, windowSeconds: 15 * 60, lockSeconds: 15 * 60 },
   ip: { name: 'pwd-ip', allowed: 50, windowSeconds: 15 * 60, lockSeconds: 15 * 60, repeatLocks: { memorySeconds: 24 * 60 * 60, maxLockSeconds: 24 * 60 * 60 } },
 } satisfies Record<string, LimitRule>;
+
+/**
+ * Against credential stuffing from many addresses, which no per-address limit sees: when wrong passwords across
+ * all addresses reach `failures` within `windowSeconds` (a surge), every address is held to `ipAllowed` failures
+ * in 15 minutes instead of 50, until `holdSeconds` after the surge started (then it is counted again). Ordinary
+ * traffic stays far below it: at the per-address limit, 12 addresses guessing at full speed are needed to start
+ * one. Each start is logged and audited (`password.surge`). Legitimate users behind one shared address (a school's
+ * NAT) can then be blocked sooner: after 20 wrong passwords in 15 minutes from that address.
+ */
+export const PASSWORD_SURGE = {
+  failures: 600,
+  windowSeconds: 5 * 60,
+  holdSeconds: 15 * 60,
+  ip: { name: 'pwd-ip-surge', allowed: 20, windowSeconds: 15 * 60, lockSeconds: 15 * 60, repeatLocks: { memorySeconds: 24 * 60 * 60, maxLockSeconds: 24 * 60 * 60 } },
+} as const satisfies SurgeRule;
+
+export interface SurgeRule {
+  failures: number;
+  windowSeconds: number;
+  holdSeconds: number;
+  ip: LimitRule;
+}
 
 /**
  * Second-factor limit: 10 wrong codes (app or email) within an hour, across logins, lock the account's second
@@ -111,7 +136,7 @@ export function createAttemptLimit(rule: LimitRule, store: { redis?: RedisClient
         const res = await limiter.consume(key);
         if (res.remainingPoints > 0) return { status: 'ALLOWED' };
         // The last allowed failure starts the full lock at once, whatever was left of the window.
-        return await lock(key);
+        return { ...(await lock(key)), started: true };
       } catch (err) {
         if (err instanceof RateLimiterRes) return locked(err);
         throw err;
@@ -130,6 +155,47 @@ export function createAttemptLimit(rule: LimitRule, store: { redis?: RedisClient
         throw err;
       }
     },
+  };
+}
+
+/** The longer of two answers: a lock beats no lock, and of two locks the one that ends later. */
+function stricter(a: LimitCheck, b: LimitCheck): LimitCheck {
+  if (a.status !== 'LOCKED') return b.status === 'LOCKED' ? b : a;
+  return b.status === 'LOCKED' && b.retryAfterSeconds > a.retryAfterSeconds ? b : a;
+}
+
+/**
+ * The per-address password limit, with the surge rule above: a failure counts against the address's own limit,
+ * its stricter surge limit and the count across all addresses; the surge limit is enforced only while a surge
+ * lasts. `onSurge` is called when a failure starts one (once per window, with the count).
+ */
+export function createPasswordIpLimit(
+  store: { redis?: RedisClient | undefined; prefix: string },
+  options: { onSurge?: (started: { failures: number; windowSeconds: number; ip: string }) => void; rules?: { ip: LimitRule; surge: SurgeRule } } = {},
+): AttemptLimit {
+  const rules = options.rules ?? { ip: PASSWORD_LIMITS.ip, surge: PASSWORD_SURGE };
+  const ip = createAttemptLimit(rules.ip, store);
+  const duringSurge = createAttemptLimit(rules.surge.ip, store);
+  // One count for every address; its "lock" is never enforced as such, only read as "a surge is on".
+  const everyone = createAttemptLimit({ name: 'pwd-global', allowed: rules.surge.failures, windowSeconds: rules.surge.windowSeconds, lockSeconds: rules.surge.holdSeconds }, store);
+  const ALL = 'all';
+  const surgeOn = async () => (await everyone.check(ALL)).status === 'LOCKED';
+
+  return {
+    async check(key) {
+      const [own, surge] = await Promise.all([ip.check(key), surgeOn()]);
+      // The stricter count is read only during a surge: an ordinary login pays for one more read, not two.
+      return surge ? stricter(own, await duringSurge.check(key)) : own;
+    },
+    async fail(key) {
+      const [own, strict, all] = await Promise.all([ip.fail(key), duringSurge.fail(key), everyone.fail(ALL)]);
+      if (all.status === 'LOCKED' && all.started) options.onSurge?.({ failures: rules.surge.failures, windowSeconds: rules.surge.windowSeconds, ip: key });
+      return all.status === 'LOCKED' ? stricter(own, strict) : own;
+    },
+    async reset(key) {
+      await Promise.all([ip.reset(key), duringSurge.reset(key)]);
+    },
+    take: (key) => ip.take(key),
   };
 }
 

@@ -8,6 +8,8 @@ export const AUDIT_EVENTS = [
   'login.succeeded',
   'password.failed',
   'password.locked',
+  // Wrong passwords across all addresses passed the surge threshold: per-address limits are stricter for a while.
+  'password.surge',
   'mfa.totp.accepted',
   'mfa.totp.rejected',
   'mfa.totp.locked',
