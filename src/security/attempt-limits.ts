@@ -179,16 +179,30 @@ export function createPasswordIpLimit(
   // One count for every address; its "lock" is never enforced as such, only read as "a surge is on".
   const everyone = createAttemptLimit({ name: 'pwd-global', allowed: rules.surge.failures, windowSeconds: rules.surge.windowSeconds, lockSeconds: rules.surge.holdSeconds }, store);
   const ALL = 'all';
-  const surgeOn = async () => (await everyone.check(ALL)).status === 'LOCKED';
+  // Read at most once a second per process: a login does not pay a round trip for it, and a surge is seen within
+  // a second on every node. A failed read is not kept, so the next check asks again.
+  let known: { until: number; on: Promise<boolean> } | undefined;
+  const surgeOn = (): Promise<boolean> => {
+    const now = Date.now();
+    if (!known || now >= known.until) {
+      const on = everyone.check(ALL).then((check) => check.status === 'LOCKED');
+      on.catch(() => {
+        if (known?.on === on) known = undefined;
+      });
+      known = { until: now + 1_000, on };
+    }
+    return known.on;
+  };
 
   return {
     async check(key) {
       const [own, surge] = await Promise.all([ip.check(key), surgeOn()]);
-      // The stricter count is read only during a surge: an ordinary login pays for one more read, not two.
+      // The stricter count is read only during a surge.
       return surge ? stricter(own, await duringSurge.check(key)) : own;
     },
     async fail(key) {
       const [own, strict, all] = await Promise.all([ip.fail(key), duringSurge.fail(key), everyone.fail(ALL)]);
+      if (all.status === 'LOCKED') known = { until: Date.now() + 1_000, on: Promise.resolve(true) };
       if (all.status === 'LOCKED' && all.started) options.onSurge?.({ failures: rules.surge.failures, windowSeconds: rules.surge.windowSeconds, ip: key });
       return all.status === 'LOCKED' ? stricter(own, strict) : own;
     },
