@@ -1,4 +1,5 @@
-// An administrator registers a client in /admin, and a person signs in through it (the demo application) in Chromium.
+// An administrator registers a client in /admin, and a person signs in through it (the demo application) in Chromium;
+// the administrator also issues an initial access token and revokes it.
 import { createServer } from 'node:http';
 import { expect } from 'chai';
 import { createUser } from '../helpers/app.js';
@@ -52,6 +53,25 @@ describe('browser: registering a client in the admin console', function () {
     await page.getByRole('link', { name: 'Back to the clients' }).click();
     await arrive(page, 'Clients');
     await page.getByRole('cell', { name: clientId }).waitFor();
+
+    // An initial access token, issued and then revoked before anyone used it.
+    await page.getByRole('link', { name: 'Issue an initial access token' }).click();
+    await arrive(page, 'Initial access tokens');
+    await page.getByLabel('24 hours').check();
+    await page.getByRole('button', { name: 'Issue a token' }).click();
+    await page.getByText('An initial access token was issued.').waitFor();
+    await arrive(page, 'Initial access tokens');
+    const token = (await page.locator('#initial-access-token').textContent())?.trim() ?? '';
+    expect(token).to.have.length.greaterThan(30);
+    const revoke = page.getByRole('link', { name: /^Revoke token / });
+    expect(await revoke.count()).to.equal(1);
+    await revoke.click();
+    await arrive(page, /^Revoke token .+\?$/);
+    await page.getByRole('button', { name: 'Revoke token' }).click();
+    await arrive(page, 'Initial access tokens');
+    await page.getByText('The token was revoked. It can no longer register a client.').waitFor();
+    await page.getByRole('cell', { name: 'Revoked' }).waitFor();
+    expect(await page.content(), 'the list never shows a token').not.to.contain(token);
     await page.context().close();
 
     // A person, in another browser, signs in to the application: a third-party client, so Twofold asks for consent.
