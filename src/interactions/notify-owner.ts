@@ -4,9 +4,16 @@ import { describeLockTime } from '../security/attempt-limits.js';
 import type { RequestOrigin } from '../security/audit.js';
 import type { Account } from '../storage/queries.js';
 import type { InteractionDeps } from './deps.js';
+import type { MailLocals, MailMessage } from '../mail/mailer.js';
 
 /** Wrong passwords in a row before a right one that make it worth telling the owner. */
 export const NOTICE_AFTER_FAILURES = 3;
+
+/**
+ * Wrong codes after the right password, in one login, that make it worth telling the owner: one is a typo or a
+ * stale code, three are rare for the owner (the login restarts at CODE_FAILURES_PER_LOGIN).
+ */
+export const NOTICE_AFTER_WRONG_CODES = 3;
 
 /** When and from where, as the notices about a sign-in or a change show it. */
 function whereFrom(deps: Pick<InteractionDeps, 'clock'>, origin: RequestOrigin) {
@@ -51,12 +58,37 @@ export function notifyPasswordAfterFailures(
   failures: number,
   origin: RequestOrigin,
 ): void {
-  const locals = { name: account.name, failures, ...whereFrom(deps, origin) };
+  sendInBackground(deps, account, 'password-after-failures', { name: account.name, failures, ...whereFrom(deps, origin) });
+}
+
+/**
+ * Tells the owner that their password was entered and then `failures` wrong codes in the same login: a partly
+ * successful login, as with a stolen password (ASVS 6.3.5). Not awaited by the login, so its answer takes as
+ * long whatever the account.
+ */
+export function notifyCodesAfterPassword(
+  deps: Pick<InteractionDeps, 'queries' | 'mailer' | 'logger' | 'clock'>,
+  accountId: string,
+  failures: number,
+  origin: RequestOrigin,
+): void {
+  deps.queries.accounts.findById(accountId).then((account) => {
+    if (account) sendInBackground(deps, account, 'codes-after-password', { name: account.name, failures, ...whereFrom(deps, origin) });
+  }, (err: unknown) => deps.logger.warn({ accountId, err: { message: (err as Error).message }, event: 'notify.codes_after_password' }, 'could not send the notice of wrong codes after the password'));
+}
+
+/** Sends a notice without holding up the answer; a failure is logged with the template's name. */
+function sendInBackground<T extends 'password-after-failures' | 'codes-after-password'>(
+  deps: Pick<InteractionDeps, 'mailer' | 'logger'>,
+  account: Account,
+  template: T,
+  locals: MailLocals[T],
+): void {
   deps.mailer
-    .send({ to: account.email, template: 'password-after-failures', locals })
+    .send({ to: account.email, template, locals } as MailMessage<T>)
     .then((sent) => sent.status === 'SENT' || Promise.reject(new Error(`not sent: ${sent.status}`)))
     .catch((err: unknown) => {
-      deps.logger.warn({ accountId: account.id, err: { message: (err as Error).message }, event: 'notify.password_after_failures' }, 'could not send the notice of a password after failures');
+      deps.logger.warn({ accountId: account.id, err: { message: (err as Error).message }, event: `notify.${template.replaceAll('-', '_')}` }, `could not send the ${template} notice`);
     });
 }
 

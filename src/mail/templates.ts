@@ -25,6 +25,8 @@ export interface MailLocals {
   'password-changed': { name: string; when: Date; ip: string; userAgent: string };
   /** The right password after `failures` wrong ones in a row: perhaps a guess. */
   'password-after-failures': { name: string; failures: number; when: Date; ip: string; userAgent: string };
+  /** The right password, then `failures` wrong second-factor codes in the same login: perhaps a stolen password. */
+  'codes-after-password': { name: string; failures: number; when: Date; ip: string; userAgent: string };
 }
 
 export type MailTemplate =
@@ -37,6 +39,7 @@ export type MailTemplate =
   | 'second-factor-locked'
   | 'password-locked'
   | 'password-after-failures'
+  | 'codes-after-password'
   | 'password-changed'
   | 'mfa-reset';
 
@@ -51,6 +54,7 @@ const TEMPLATES: { [T in MailTemplate]: keyof MailLocals extends MailTemplate ? 
   'second-factor-locked': 'second-factor-locked',
   'password-locked': 'password-locked',
   'password-after-failures': 'password-after-failures',
+  'codes-after-password': 'codes-after-password',
   'password-changed': 'password-changed',
   'mfa-reset': 'mfa-reset',
 };

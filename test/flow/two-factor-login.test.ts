@@ -99,16 +99,29 @@ describe('logging in with two-factor authentication', function () {
     }
   });
 
-  it('sends the user back to the password after 5 wrong codes in one login', async function () {
+  it('sends the user back to the password after 5 wrong codes in one login, telling the owner once after 3', async function () {
     await sysadminWithApp('gus');
+    // The notice is sent in the background, after the answer: wait for it in the development outbox.
+    const noticesToGus = async (atLeast: number) => {
+      for (let tries = 0; tries < 50; tries++) {
+        const found = (await listOutbox(suite.app.config.dataDir)).filter((m) => m.to === 'gus@example.com' && /wrong two-factor codes/.test(m.subject));
+        if (found.length >= atLeast || atLeast === 0) return found;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return [];
+    };
     let { browser, page } = await toCodePage('gus');
     for (let i = 1; i <= 4; i++) {
       page = await browser.submit(page, '/totp', { code: '000000' }, isCallback(suite.rp));
       expect(page.html).to.contain(`${5 - i} ${5 - i === 1 ? 'attempt' : 'attempts'} left`);
+      if (i === 2) expect(await noticesToGus(0), 'two wrong codes are not worth an email').to.have.length(0);
     }
+    const [notice] = await noticesToGus(1);
+    expect(notice?.text).to.contain('entered correctly, then 3 wrong two-factor codes in the same login.').and.contain('IP address: ');
     page = await browser.submit(page, '/totp', { code: '000000' }, isCallback(suite.rp));
     expect(page.html).to.contain('Too many wrong codes. Log in again');
     expect(page.html).to.contain('<label for="password">Password</label>');
+    expect(await noticesToGus(1), 'one notice for the login, not one per code').to.have.length(1);
   });
 
   it('locks the second factor after 10 wrong codes across logins, refusing even the right code, and shows the wait', async function () {

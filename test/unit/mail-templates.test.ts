@@ -23,6 +23,7 @@ const SAMPLES: { [T in MailTemplate]: MailLocals[T] } = {
   'password-locked': { name: 'Alice Example', wait: '15 minutes' },
   'password-changed': { name: 'Alice Example', when: WHEN, ip: '192.0.2.10', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0' },
   'password-after-failures': { name: 'Alice Example', failures: 4, when: WHEN, ip: '192.0.2.10', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0' },
+  'codes-after-password': { name: 'Alice Example', failures: 3, when: WHEN, ip: '192.0.2.10', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0' },
   'mfa-reset': { name: 'Alice Example', reason: 'Lost phone, ticket #42', when: WHEN },
 };
 
@@ -124,6 +125,9 @@ describe('mail templates', function () {
     const afterFailures = render('password-after-failures');
     expect(afterFailures.text).to.include('entered correctly after 4 wrong attempts in a row.').and.include('IP address: 192.0.2.10');
     expect(visibleText(afterFailures.html)).to.include('after 4 wrong attempts in a row.').and.include('192.0.2.10');
+    const codes = render('codes-after-password');
+    expect(codes.text).to.include('entered correctly, then 3 wrong two-factor codes in the same login.').and.include('IP address: 192.0.2.10');
+    expect(visibleText(codes.html)).to.include('then 3 wrong two-factor codes').and.include('someone knows your password');
   });
 
   it('mfa-reset: says when, gives the administrator\'s reason (escaped in HTML) and what happens at the next login', function () {
