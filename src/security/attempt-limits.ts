@@ -45,7 +45,7 @@ export const PASSWORD_LIMITS = {
 
 /**
  * Against credential stuffing from many addresses, which no per-address limit sees: when wrong passwords across
- * all addresses reach `failures` within `windowSeconds` (a surge), every address is held to `ipAllowed` failures
+ * all addresses reach `failures` within `windowSeconds` (a surge), every address is held to `ip.allowed` failures
  * in 15 minutes instead of 50, until `holdSeconds` after the surge started (then it is counted again). Ordinary
  * traffic stays far below it: at the per-address limit, 12 addresses guessing at full speed are needed to start
  * one. Each start is logged and audited (`password.surge`). Legitimate users behind one shared address (a school's
@@ -167,7 +167,7 @@ function stricter(a: LimitCheck, b: LimitCheck): LimitCheck {
 /**
  * The per-address password limit, with the surge rule above: a failure counts against the address's own limit,
  * its stricter surge limit and the count across all addresses; the surge limit is enforced only while a surge
- * lasts. `onSurge` is called when a failure starts one (once per window, with the count).
+ * lasts. `onSurge` is called by the failure that starts one: once per surge, on one node.
  */
 export function createPasswordIpLimit(
   store: { redis?: RedisClient | undefined; prefix: string },
