@@ -38,6 +38,7 @@ import { handleErrors } from './http/handle-errors.js';
 import { routesUnder } from './http/routes-under.js';
 import { createHealthRouter, type ReadinessProbe } from './http/health.js';
 import { serveAssets } from './http/assets.js';
+import { httpMetrics } from './metrics.js';
 
 export interface AppDeps {
   config: Config;
@@ -69,6 +70,8 @@ export function createApp(deps: AppDeps): Provider {
   const secureCookies = isHttpsIssuer(deps.config.issuer);
   const limitStore = { redis: deps.redis, prefix: deps.config.redisPrefix };
 
+  // First, so that it times every request and sees its final status, error pages included.
+  if (deps.config.metrics) provider.use(httpMetrics());
   // In development each page is compiled again at every render, so that an edited view shows at once.
   const live = deps.config.nodeEnv === 'development';
   const compiled = { pug: async (file: string, locals: Record<string, unknown>) => deps.templates.get(file)(locals) };

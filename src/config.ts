@@ -53,6 +53,8 @@ export interface Config {
   /** Issuer name shown in authenticator apps next to the account. */
   totpIssuer: string;
   lifetimes: Lifetimes;
+  /** Where /metrics (Prometheus) is served, apart from the public port; undefined: no metrics. */
+  metrics: { host: string; port: number } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -62,20 +64,22 @@ export class ConfigError extends Error {
   }
 }
 
+function toPort(value: string, ctx: z.RefinementCtx): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
+    ctx.addIssue({ code: 'custom', message: `must be a port number from 1 to 65535, got "${value}"` });
+    return z.NEVER;
+  }
+  return port;
+}
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test'], { message: 'must be development, production or test' }).default('development'),
-  PORT: z
-    .string()
-    .default('3000')
-    .transform((value, ctx) => {
-      const port = Number(value);
-      if (!/^\d+$/.test(value) || port < 1 || port > 65535) {
-        ctx.addIssue({ code: 'custom', message: `must be a port number from 1 to 65535, got "${value}"` });
-        return z.NEVER;
-      }
-      return port;
-    }),
+  PORT: z.string().default('3000').transform(toPort),
   HOST: z.string().min(1).default('0.0.0.0'),
+  // Off unless set. Its own port, on loopback by default: the metrics are for the operator, not the internet.
+  METRICS_PORT: optionalText().pipe(z.string().optional().transform((value, ctx) => (value === undefined ? undefined : toPort(value, ctx)))),
+  METRICS_HOST: z.string().trim().min(1, 'must not be empty').default('127.0.0.1'),
   ISSUER: url(['http:', 'https:'], 'http(s)'),
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'postgres'),
   DATABASE_SCHEMA: z
@@ -172,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push(`SESSION_IDLE_TTL: must not be longer than SESSION_TTL (${e.SESSION_TTL}s), got ${e.SESSION_IDLE_TTL}s; a session ends SESSION_TTL after the login however it is used`);
   }
   if (e.DATABASE_POOL_MIN > e.DATABASE_POOL_MAX) problems.push(`DATABASE_POOL_MIN: must not be more than DATABASE_POOL_MAX (${e.DATABASE_POOL_MAX})`);
+  if (e.METRICS_PORT === e.PORT) problems.push(`METRICS_PORT: must differ from PORT (${e.PORT}); the metrics are served on a port of their own`);
   if (problems.length) throw new ConfigError(problems);
   const redis = redisConnection(e);
 
@@ -192,6 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     totpIssuer: e.TOTP_ISSUER,
+    metrics: e.METRICS_PORT === undefined ? undefined : Object.freeze({ host: e.METRICS_HOST, port: e.METRICS_PORT }),
     lifetimes: Object.freeze({
       session: e.SESSION_TTL,
       sessionIdle: e.SESSION_IDLE_TTL ?? Math.min(DEFAULT_SESSION_IDLE_SECONDS, e.SESSION_TTL),

@@ -9,6 +9,9 @@ import { resolveSecretKey } from './security/secret-key.js';
 import { createMailer } from './mail/mailer.js';
 import { viewsDir } from './paths.js';
 import { compileTemplates } from './templates.js';
+import { countAuditEvent, enableMetrics } from './metrics.js';
+import { startMetricsServer } from './http/metrics-server.js';
+import { observeAuditEvents } from './security/audit.js';
 
 /** Retries `step` until it succeeds: at start-up Postgres may still be coming up. */
 async function untilReady<T>(logger: Logger, what: string, step: () => Promise<T>): Promise<T> {
@@ -25,7 +28,7 @@ async function untilReady<T>(logger: Logger, what: string, step: () => Promise<T
 
 const REDIS_BACKENDS = { standalone: 'Redis (REDIS_URL)', sentinel: 'Redis Sentinel (REDIS_SENTINELS)', cluster: 'Redis Cluster (REDIS_CLUSTER_NODES)' } as const;
 
-async function start(config: Config, logger: Logger): Promise<{ server: Server; storage: Storage; keys: ProviderKeys }> {
+async function start(config: Config, logger: Logger): Promise<{ server: Server; metricsServer: Server | undefined; storage: Storage; keys: ProviderKeys }> {
   // Compiled while the stores open; a template that does not compile stops the start here.
   const compiling = compileTemplates(viewsDir);
   compiling.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
@@ -55,8 +58,21 @@ async function start(config: Config, logger: Logger): Promise<{ server: Server; 
     server.once('listening', resolve);
     server.once('error', reject);
   });
+  let metricsServer: Server | undefined;
+  if (config.metrics) {
+    enableMetrics(storage.probes);
+    observeAuditEvents(countAuditEvent);
+    try {
+      metricsServer = await startMetricsServer({ ...config.metrics, logger });
+    } catch (err) {
+      server.close();
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw Object.assign(new Error(`METRICS_PORT ${config.metrics.port} is already in use; stop the other process or set another METRICS_PORT`), { code: 'METRICS_IN_USE' });
+      throw err;
+    }
+    logger.info({ metrics: `http://${config.metrics.host}:${config.metrics.port}/metrics` }, `metrics at http://${config.metrics.host}:${config.metrics.port}/metrics`);
+  }
   logger.info({ port: config.port, issuer: config.issuer }, `Twofold is listening on ${config.issuer} (discovery: ${config.issuer}/.well-known/openid-configuration)`);
-  return { server, storage, keys };
+  return { server, metricsServer, storage, keys };
 }
 
 async function main(): Promise<void> {
@@ -71,7 +87,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.logLevel);
-  let running: { server: Server; storage: Storage; keys: ProviderKeys };
+  let running: Awaited<ReturnType<typeof start>>;
   try {
     running = await start(config, logger);
   } catch (err) {
@@ -102,6 +118,8 @@ async function main(): Promise<void> {
         });
     });
     running.server.closeIdleConnections();
+    running.metricsServer?.close();
+    running.metricsServer?.closeAllConnections();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

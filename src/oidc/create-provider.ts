@@ -14,6 +14,7 @@ import { createClientFinder } from './find-client.js';
 import { attachClientCache, createClientCache, shareClientCache } from './client-cache.js';
 import { createClientWriter } from './write-client.js';
 import { handleRegistrationEvents } from './registration.js';
+import { countTokenRequest } from '../metrics.js';
 import { createFindAccount } from './find-account.js';
 import type { AccountCache } from './account-cache.js';
 import type { ProviderKeys } from './signing-keys.js';
@@ -100,8 +101,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.on('userinfo.error', logRefusal('userinfo.error'));
   recordClientRefusals(provider, createAuditLog(deps.queries, deps.logger), deps.logger);
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+    countTokenRequest(ctx.oidc.params?.['grant_type'], 'issued');
     deps.logger.debug({ event: 'grant.success', client: ctx.oidc.client?.clientId }, 'tokens issued');
   });
+  provider.on('grant.error', (ctx: KoaContextWithOIDC) => countTokenRequest(ctx.oidc?.params?.['grant_type'], 'refused'));
   return provider;
 }
 

@@ -80,6 +80,14 @@ export function requestOrigin(ctx: Context, clientId?: unknown): RequestOrigin {
   return { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, clientId: typeof clientId === 'string' ? clientId : undefined };
 }
 
+// Told of every event recorded in this process (the server's metrics); unset in the CLI, which then loads no metrics.
+let auditObserver: ((event: AuditEventName) => void) | undefined;
+
+/** Sets the function told of every event recorded by any audit log of this process. */
+export function observeAuditEvents(observer: (event: AuditEventName) => void): void {
+  auditObserver = observer;
+}
+
 /** Creates the audit log; a failed write fails the request, so no security event goes unrecorded. */
 export function createAuditLog(queries: Pick<Queries, 'auditEvents'>, logger: Logger): AuditLog {
   async function recordAll(entries: readonly AuditEntry[]): Promise<void> {
@@ -88,6 +96,7 @@ export function createAuditLog(queries: Pick<Queries, 'auditEvents'>, logger: Lo
     )));
     for (const { event, origin, accountId, details = {}, actorId } of entries) {
       logger.info({ audit: event, accountId, actorId, ip: origin.ip, clientId: origin.clientId, ...details }, event);
+      auditObserver?.(event);
     }
   }
   return {

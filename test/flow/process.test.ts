@@ -141,6 +141,48 @@ describe('the server process', function () {
         await new Promise((resolve) => blocker.close(resolve));
       }
     });
+
+    it('serves Prometheus metrics on METRICS_PORT only, counting requests, security events and token results', async function () {
+      const [port, metricsPort] = [await freePort(), await freePort()];
+      const server = run({ ...serverEnv(port), METRICS_PORT: String(metricsPort) });
+      await server.waitForLog(/^Twofold is listening/, 30_000);
+      expect(server.logs().some((line) => line.msg === `metrics at http://127.0.0.1:${metricsPort}/metrics`)).to.equal(true);
+      const base = `http://127.0.0.1:${port}`;
+      expect((await fetch(`${base}/metrics`)).status, 'not on the public port').to.equal(404);
+
+      // A client that does not exist asks for a token: refused, and audited as client.auth_failed.
+      const refused = await fetch(`${base}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('no-such-client:secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      });
+      expect(refused.status).to.equal(401);
+      const scrape = async () => {
+        const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+        expect(response.status).to.equal(200);
+        expect(response.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
+        return response.text();
+      };
+      // The audit event is recorded from oidc-provider's event, after the answer: poll briefly.
+      let text = await scrape();
+      for (let tries = 0; tries < 50 && !text.includes('event="client.auth_failed"'); tries++) text = await scrape();
+      expect(text).to.match(/^twofold_token_requests_total\{grant_type="client_credentials",outcome="refused"\} 1$/m);
+      expect(text).to.match(/^twofold_audit_events_total\{event="client\.auth_failed"\} 1$/m);
+      expect(text).to.match(/^twofold_http_request_duration_seconds_count\{endpoint="token",method="POST",status="4xx"\} 1$/m);
+      expect(text).to.match(/^twofold_store_up\{store="postgres"\} 1$/m);
+      expect(text).to.match(/^twofold_store_up\{store="redis"\} 1$/m);
+      expect(text).to.match(/^twofold_process_cpu_seconds_total \d/m);
+      expect(text).to.match(/^twofold_nodejs_eventloop_lag_p99_seconds \d/m);
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/`)).status).to.equal(404);
+
+      // A second server cannot have the same METRICS_PORT: it says so and exits 1.
+      const clash = run({ ...serverEnv(await freePort()), METRICS_PORT: String(metricsPort) });
+      expect(await clash.exitCode(30_000)).to.equal(1);
+      expect(clash.stdout + clash.stderr).to.contain(`METRICS_PORT ${metricsPort} is already in use`);
+      expectNoStackTrace(clash.stdout + clash.stderr);
+      server.child.kill('SIGTERM');
+      expect(await server.exitCode(10_000)).to.equal(0);
+    });
   });
 
   describe('with an invalid configuration', function () {

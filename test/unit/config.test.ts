@@ -128,6 +128,21 @@ describe('loadConfig', function () {
     });
   });
 
+  describe('metrics', function () {
+    it('are off unless METRICS_PORT is set, and then on loopback unless METRICS_HOST says otherwise', function () {
+      expect(loadConfig({}).metrics).to.equal(undefined);
+      expect(loadConfig({ METRICS_PORT: '' }).metrics).to.equal(undefined);
+      expect(loadConfig({ METRICS_PORT: '9464' }).metrics).to.deep.equal({ host: '127.0.0.1', port: 9464 });
+      expect(loadConfig({ METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }).metrics).to.deep.equal({ host: '0.0.0.0', port: 9464 });
+    });
+
+    it('refuses a METRICS_PORT that is not a port, or is the public one', function () {
+      expect(problemsOf({ METRICS_PORT: '70000' })).to.include('METRICS_PORT: must be a port number from 1 to 65535, got "70000"');
+      expect(problemsOf({ METRICS_PORT: 'nine' })).to.include('METRICS_PORT: must be a port number from 1 to 65535, got "nine"');
+      expect(problemsOf({ PORT: '4000', METRICS_PORT: '4000' })).to.include('METRICS_PORT: must differ from PORT (4000); the metrics are served on a port of their own');
+    });
+  });
+
   describe('bad values', function () {
     it('reports every bad value at once, each with its variable name', function () {
       let error: unknown;
