@@ -9,6 +9,7 @@ import { machineFacts, writeReport, type BenchReport } from './report.js';
 import { seed } from './seed.js';
 import { BenchError, checkBackends, databaseUrl, redisUrl, startOptions, startServer, type BenchServer } from './server.js';
 import { createContext, type Scenario } from './scenarios/context.js';
+import { runReference } from './reference/run-reference.js';
 import { fullLogin, passwordLogin } from './scenarios/login.js';
 import { clientCredentials, discovery, refreshToken, userinfo } from './scenarios/tokens.js';
 
@@ -21,6 +22,8 @@ function progress(line: string): void {
 /** How many accounts a run seeds: enough sysadmins that the TOTP replay guard never makes a virtual user wait. */
 function seedCounts(options: Options): { sysadmins: number; users: number } {
   if (options.kind === 'faults') return { sysadmins: 3000, users: 10 };
+  // The baseline logs in faster than Twofold: enough sysadmins for 30 s of it at full speed.
+  if (options.kind === 'reference') return { sysadmins: 4000, users: 10 };
   return options.quick ? { sysadmins: 1000, users: 500 } : { sysadmins: 3000, users: 1000 };
 }
 
@@ -82,6 +85,10 @@ async function main(): Promise<number> {
       const ctx = await createContext(server.issuer, seeded, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
       const faults = await runFaults({ ctx, server, proxies: proxies!, seededAccounts: counts.sysadmins + counts.users, progress }, options);
       report = { ...base, mode: 'faults', results: [], rssMbAtEnd: rssMb(server.pid), faults, mailsSent: server.mails() };
+    } else if (options.kind === 'reference') {
+      const ctx = await createContext(server.issuer, seeded);
+      const reference = await runReference({ ctx, pid: server.pid }, seeded, { ...options, progress });
+      report = { ...base, mode: 'reference', results: [], rssMbAtEnd: rssMb(server.pid), reference, mailsSent: server.mails() };
     } else {
       const ctx = await createContext(server.issuer, seeded);
       const passes = await runPasses(ctx, SCENARIOS, { ...options, serverPid: server.pid, progress });

@@ -7,15 +7,19 @@ export const USAGE = `usage: npm run bench [-- options]
   --seconds N           length of each measured run in seconds (default 15; quick 6)
   --repeat N            run the scenario set N times on the same server, with its RSS after each pass (default 2; quick 1)
   --faults              instead of the scenarios: full sysadmin logins while Redis, then Postgres, then SMTP is cut (about a minute)
+  --reference           instead of the scenarios: the full login against Twofold and against a bare oidc-provider
+                        (the baseline the targets were set against), in turns, and the ratio of the two
   --cut-seconds N       with --faults: how long each store is cut (default 5)
   --cpu-prof DIR        run the server with node --cpu-prof, writing its profile to DIR on exit
   --help                show this help
 
-With --faults, --concurrency is one number (default 4).`;
+With --faults, --concurrency is one number (default 4). With --reference, --concurrency is one number (default 8),
+--seconds defaults to 15 and --repeat (turns of each server) to 2.`;
 
 export type Options =
   | { kind: 'scenarios'; quick: boolean; concurrency: number[]; seconds: number; repeat: number; cpuProf: string | undefined }
-  | { kind: 'faults'; concurrency: number; cutSeconds: number; cpuProf: string | undefined };
+  | { kind: 'faults'; concurrency: number; cutSeconds: number; cpuProf: string | undefined }
+  | { kind: 'reference'; concurrency: number; seconds: number; repeat: number; cpuProf: string | undefined };
 
 /** A bad command line: reported with the usage, exit code 2. */
 export class UsageError extends Error {}
@@ -33,6 +37,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
         seconds: { type: 'string' },
         repeat: { type: 'string' },
         faults: { type: 'boolean' },
+        reference: { type: 'boolean' },
         'cut-seconds': { type: 'string' },
         'cpu-prof': { type: 'string' },
         help: { type: 'boolean' },
@@ -56,6 +61,19 @@ export function parseOptions(argv: string[]): Options | 'help' {
     return n;
   };
 
+  if (values.faults && values.reference) throw new UsageError('--faults and --reference are runs of their own: choose one');
+  if (values.reference) {
+    const unused = (['quick', 'cut-seconds'] as const).filter((flag) => values[flag] !== undefined);
+    if (unused.length) throw new UsageError(`--reference runs on its own: leave out ${unused.map((flag) => `--${flag}`).join(', ')}`);
+    if (concurrency.length > 1) throw new UsageError('--concurrency: give one number with --reference');
+    return {
+      kind: 'reference',
+      concurrency: concurrency[0] ?? 8,
+      seconds: number('seconds', values.seconds, 15, 1, 120),
+      repeat: whole('repeat', number('repeat', values.repeat, 2, 1, 5)),
+      cpuProf,
+    };
+  }
   if (values.faults) {
     const unused = (['quick', 'seconds', 'repeat'] as const).filter((flag) => values[flag] !== undefined);
     if (unused.length) throw new UsageError(`--faults runs on its own: leave out ${unused.map((flag) => `--${flag}`).join(', ')}`);

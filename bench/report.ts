@@ -6,11 +6,12 @@ import path from 'node:path';
 import type { FaultsReport } from './faults/run-faults.js';
 import type { MachineSpeed } from './metrics.js';
 import type { PassResult, RssCheck } from './passes.js';
+import { referenceSection, type ReferenceReport } from './reference/run-reference.js';
 import { root } from './server.js';
 
 export interface BenchReport {
   startedAt: string;
-  mode: 'quick' | 'full' | 'faults';
+  mode: 'quick' | 'full' | 'faults' | 'reference';
   /** How the server was started: node, the options of `npm start`, and the entry point. */
   serverCommand: string;
   /** How fast the machine was (machineSpeed) before the run and after it. */
@@ -25,6 +26,8 @@ export interface BenchReport {
   rss?: RssCheck;
   /** What a faults run saw. */
   faults?: FaultsReport;
+  /** A reference run: Twofold and the baseline in turns. */
+  reference?: ReferenceReport;
   mailsSent: number;
   durationSeconds: number;
 }
@@ -33,6 +36,7 @@ const COMMANDS: Record<BenchReport['mode'], string> = {
   quick: 'npm run bench -- --quick',
   full: 'npm run bench',
   faults: 'npm run bench -- --faults',
+  reference: 'npm run bench -- --reference',
 };
 
 /** Cores, CPU model, memory, Node version and the git commit (with whether the tree had changes). */
@@ -114,6 +118,7 @@ export function markdown(report: BenchReport): string {
   ];
   if (report.results.length) lines.push(...resultsTable(report.results), '');
   if (report.faults) lines.push(...faultsSection(report.faults), '');
+  if (report.reference) lines.push(...referenceSection(report.reference), '');
   lines.push(`RSS of the Twofold process at the end: ${report.rssMbAtEnd ?? '?'} MB. Whole run: ${report.durationSeconds} s.`, '');
   if (report.rss?.passes.length) lines.push(rssLine(report.rss), '');
   return lines.join('\n');
@@ -128,8 +133,8 @@ export function writeReport(report: BenchReport): string[] {
   const md = path.join(dir, `${stamp}.md`);
   writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(md, markdown(report));
-  if (report.mode === 'faults') return [json, md];
-  // latest.md is the latest scenario run, the one the README quotes; a faults run has no such table.
+  if (report.mode === 'faults' || report.mode === 'reference') return [json, md];
+  // latest.md is the latest scenario run, the one the README quotes; a faults or reference run has no such table.
   const latest = path.join(dir, 'latest.md');
   writeFileSync(latest, markdown(report));
   return [json, md, latest];
