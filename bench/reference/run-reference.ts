@@ -30,7 +30,7 @@ export interface ReferenceReport {
 }
 
 /** Starts the baseline server with the seeded accounts and client; resolves with its issuer, pid and stop. */
-async function startBaseline(seeded: Seeded): Promise<{ issuer: string; pid: number; stop(): Promise<void> }> {
+export async function startBaseline(seeded: Seeded): Promise<{ issuer: string; pid: number; stop(): Promise<void> }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'twofold-baseline-'));
   const seedFile = path.join(dir, 'seed.json');
   const seed: ReferenceSeed = {
