@@ -104,3 +104,5 @@ provider.use(async (ctx, next) => {
 });
 
 provider.listen(port, '127.0.0.1', () => process.stdout.write('reference ready\n'));
+// A normal exit on SIGINT, so that a --cpu-prof profile of the baseline is written.
+process.on('SIGINT', () => process.exit(0));
