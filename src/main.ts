@@ -42,6 +42,11 @@ async function start(config: Config, logger: Logger): Promise<{ server: Server; 
   const mail = config.smtpUrl ? 'SMTP (SMTP_URL)' : `development outbox in ${config.dataDir}/outbox (also at ${config.issuer}/dev/outbox)`;
   logger.warn({ postgres, redis, mail, issuer: config.issuer }, `BACKENDS: ${postgres} | ${redis} | ${mail}`);
 
+  if (config.metrics) {
+    // Before the first request, so that every one is counted.
+    enableMetrics(storage.probes);
+    observeAuditEvents(countAuditEvent);
+  }
   const templates = await compiling;
   const mailer = createMailer({ smtpUrl: config.smtpUrl, mailFrom: config.mailFrom, dataDir: config.dataDir, logger, templates, issuer: config.issuer });
   const app = createApp({ config, logger, queries: storage.queries, shortLived: storage.shortLived, redis: storage.redis, clientChanges: storage.clientChanges, keys, probes: storage.probes, secretKey: secret.key, mailer, templates });
@@ -60,8 +65,6 @@ async function start(config: Config, logger: Logger): Promise<{ server: Server; 
   });
   let metricsServer: Server | undefined;
   if (config.metrics) {
-    enableMetrics(storage.probes);
-    observeAuditEvents(countAuditEvent);
     try {
       metricsServer = await startMetricsServer({ ...config.metrics, logger });
     } catch (err) {
