@@ -32,13 +32,6 @@ const httpRequests = new Histogram({
   registers: [registry],
 });
 
-const storeUp = new Gauge({
-  name: `${PREFIX}store_up`,
-  help: 'Whether each store answers at scrape time (1) or not (0), as /readyz checks them',
-  labelNames: ['store'] as const,
-  registers: [registry],
-});
-
 /** Counts a recorded audit event. */
 export function countAuditEvent(event: AuditEventName): void {
   auditEvents.inc({ event });
@@ -92,17 +85,37 @@ export function httpMetrics(): Middleware {
 let probes: Record<string, () => Promise<void>> = {};
 let enabled = false;
 
+// One check of the stores per scrape, shared by the two gauges below, which a scrape collects at the same time.
+let lastCheck: { at: number; result: Promise<Record<string, { up: number; seconds: number }>> } | undefined;
+function checkStores(): Promise<Record<string, { up: number; seconds: number }>> {
+  if (!lastCheck || Date.now() - lastCheck.at > 1_000) {
+    const result = Promise.all(Object.entries(probes).map(async ([store, probe]) => {
+      const started = performance.now();
+      const up = await probe().then(() => 1, () => 0);
+      return [store, { up, seconds: (performance.now() - started) / 1000 }] as const;
+    })).then((entries) => Object.fromEntries(entries));
+    lastCheck = { at: Date.now(), result };
+  }
+  return lastCheck.result;
+}
+
+new Gauge({
+  name: `${PREFIX}store_up`,
+  help: 'Whether each store answers at scrape time (1) or not (0), as /readyz checks them',
+  labelNames: ['store'] as const,
+  registers: [registry],
+  async collect() {
+    for (const [store, { up }] of Object.entries(await checkStores())) this.set({ store }, up);
+  },
+});
+
 new Gauge({
   name: `${PREFIX}store_probe_seconds`,
   help: 'How long each store took to answer at scrape time',
   labelNames: ['store'] as const,
   registers: [registry],
   async collect() {
-    await Promise.all(Object.entries(probes).map(async ([store, probe]) => {
-      const started = performance.now();
-      storeUp.set({ store }, await probe().then(() => 1, () => 0));
-      this.set({ store }, (performance.now() - started) / 1000);
-    }));
+    for (const [store, { seconds }] of Object.entries(await checkStores())) this.set({ store }, seconds);
   },
 });
 
