@@ -99,25 +99,21 @@ function checkStores(): Promise<Record<string, { up: number; seconds: number }>>
   return lastCheck.result;
 }
 
-new Gauge({
-  name: `${PREFIX}store_up`,
-  help: 'Whether each store answers at scrape time (1) or not (0), as /readyz checks them',
-  labelNames: ['store'] as const,
-  registers: [registry],
-  async collect() {
-    for (const [store, { up }] of Object.entries(await checkStores())) this.set({ store }, up);
-  },
-});
+/** A gauge per store, filled at scrape time from the shared check. */
+function storeGauge(name: string, help: string, value: (check: { up: number; seconds: number }) => number): void {
+  new Gauge({
+    name: `${PREFIX}${name}`,
+    help,
+    labelNames: ['store'] as const,
+    registers: [registry],
+    async collect() {
+      for (const [store, check] of Object.entries(await checkStores())) this.set({ store }, value(check));
+    },
+  });
+}
 
-new Gauge({
-  name: `${PREFIX}store_probe_seconds`,
-  help: 'How long each store took to answer at scrape time',
-  labelNames: ['store'] as const,
-  registers: [registry],
-  async collect() {
-    for (const [store, { seconds }] of Object.entries(await checkStores())) this.set({ store }, seconds);
-  },
-});
+storeGauge('store_up', 'Whether each store answers at scrape time (1) or not (0), as /readyz checks them', (check) => check.up);
+storeGauge('store_probe_seconds', 'How long each store took to answer at scrape time', (check) => check.seconds);
 
 /**
  * Starts collecting the process metrics (CPU, memory, event-loop delay, garbage collection), and checks the stores

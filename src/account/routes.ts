@@ -9,6 +9,7 @@ import type { InteractionDeps } from '../interactions/deps.js';
 import { accountLoginUrl } from './account-client.js';
 import { confirmVerificationLink, peekVerificationLink, sendVerificationLink } from './email-verification.js';
 import { endOtherSessions } from './end-other-sessions.js';
+import { ACTIVITY_DAYS, recentActivity } from './recent-activity.js';
 import { isRecentlyAuthenticated, loadSignedIn, type SignedIn } from './signed-in-account.js';
 import { addPasswordRoutes } from './password-routes.js';
 import { addTwoFactorRoutes } from './two-factor-routes.js';
@@ -52,6 +53,12 @@ export function createAccountRouter(deps: AccountDeps): Router {
 
   router.get('/', requireSignedIn, async (ctx) => {
     await ctx.render('account/settings', { title: 'Your settings', account: signedInOf(ctx).account, loggedOutOthers: ctx.query['others'] === 'logged-out' });
+  });
+
+  // Recent activity: read only, so a full session is enough (nothing here changes the account).
+  router.get('/activity', requireSignedIn, async (ctx) => {
+    const entries = await recentActivity(deps.queries, signedInOf(ctx).account.id, new Date(deps.clock()));
+    await ctx.render('account/activity', { title: 'Recent activity', entries, days: ACTIVITY_DAYS });
   });
 
   // Log out of other sessions (ASVS 7.4.3): the account's other sessions end, and the grants this one does not hold

@@ -11,6 +11,9 @@ import type { ShortLivedStore } from '../storage/short-lived/short-lived-store.j
  */
 export const RECENT_AUTHENTICATION_SECONDS = 10 * 60;
 
+/** The audit log's `via` for the "Confirm it's you" re-check, to tell it from a login. */
+export const REAUTH_VIA = 'confirm-it-is-you';
+
 export interface SignedIn {
   sessionUid: string;
   account: Account;

@@ -11,7 +11,7 @@ import { notifyBackupCodeUsed, notifyLockout } from '../interactions/notify-owne
 import { renewSessionId } from '../oidc/session-lifetime.js';
 import { describeLockTime } from '../security/attempt-limits.js';
 import { checkCurrentPassword, passwordLimitKey } from './check-current-password.js';
-import { recordReauthentication, type SignedIn } from './signed-in-account.js';
+import { REAUTH_VIA, recordReauthentication, type SignedIn } from './signed-in-account.js';
 import { signedInOf, type AccountDeps } from './routes.js';
 
 // Where "confirm it's you" may send the browser back to: only our own settings pages and the console's pages (a path
@@ -21,8 +21,7 @@ const ADMIN_PATH = /^\/admin(?:\/[A-Za-z0-9._~%:-]+)*$/;
 const returnPathOf = (value: unknown) => (typeof value === 'string' && (RETURN_PATHS.has(value) || ADMIN_PATH.test(value)) ? value : '/account/two-factor');
 /** The console takes only the authenticator app: the email code is a way back in, not a second authenticator. */
 const needsApp = (returnTo: string) => returnTo.startsWith('/admin');
-/** The audit log's `via` for the "Confirm it's you" re-check, to tell it from a login. */
-const REAUTH = 'confirm-it-is-you';
+const REAUTH = REAUTH_VIA;
 
 /** The login id under which this session's re-checks keep their state (an email code, a secret being connected). */
 export const reauthLogin = (sessionUid: string) => `account:${sessionUid}`;

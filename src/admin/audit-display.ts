@@ -30,10 +30,16 @@ export interface DisplayRow {
   details: string;
 }
 
+/** A user agent made printable, whole and cut to `max` characters (with an ellipsis) for a table cell. */
+export function printableUserAgent(userAgent: string | null, max = SHORT_USER_AGENT): { short: string; full: string } | undefined {
+  if (userAgent === null) return undefined;
+  const full = showControls(userAgent);
+  const chars = Array.from(full);
+  return { full, short: chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : full };
+}
+
 /** One row of the audit table, every text made printable (pug escapes the HTML on top of that). */
 export function displayRow(row: AuditRow): DisplayRow {
-  const userAgent = row.userAgent === null ? undefined : showControls(row.userAgent);
-  const chars = userAgent === undefined ? [] : Array.from(userAgent);
   return {
     id: row.id,
     time: row.occurredAt,
@@ -41,7 +47,7 @@ export function displayRow(row: AuditRow): DisplayRow {
     account: row.accountId === null ? undefined : { href: `/admin/accounts/${encodeURIComponent(row.accountId)}`, label: showControls(row.username ?? row.accountId) },
     actor: row.actorId === null ? undefined : showControls(row.actorUsername ?? row.actorId),
     ip: showControls(row.ip ?? ''),
-    userAgent: userAgent === undefined ? undefined : { full: userAgent, short: chars.length > SHORT_USER_AGENT ? `${chars.slice(0, SHORT_USER_AGENT - 1).join('')}…` : userAgent },
+    userAgent: printableUserAgent(row.userAgent),
     client: showControls(row.clientId ?? ''),
     details: Object.keys(row.details ?? {}).length ? detailsText(row.details) : '',
   };

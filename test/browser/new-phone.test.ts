@@ -47,7 +47,15 @@ describe('browser: switching to a new phone (guide, section 5)', function () {
     }
     await yourSettings.click();
     await arrive(page, 'Your settings');
-    if (pictures) await screenshot(page, 'your-settings');
+    if (pictures) {
+      await screenshot(page, 'your-settings');
+      // Recent activity, checked by axe like every page, then back.
+      await page.getByRole('link', { name: 'Recent activity' }).click();
+      await arrive(page, 'Recent activity');
+      await page.getByRole('cell', { name: 'Logged in with your password and authenticator app' }).first().waitFor();
+      await page.getByRole('main').getByRole('link', { name: 'Your settings' }).click();
+      await arrive(page, 'Your settings');
+    }
     await page.getByRole('link', { name: 'Two-factor authentication' }).click();
     await arrive(page, 'Two-factor authentication');
     if (pictures) await screenshot(page, 'two-factor-authentication');

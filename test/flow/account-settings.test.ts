@@ -71,6 +71,36 @@ describe('Your settings', function () {
     expect(page.html).to.contain('<a href="/account/two-factor">Two-factor authentication</a>');
   });
 
+  it('shows Recent activity: this account\'s sign-ins, wrong passwords and codes, in words, and nobody else\'s', async function () {
+    const { account, secret } = await sysadminWithApp('watcher');
+    const neighbour = await sysadminWithApp('neighbour');
+    // A wrong password and, after the right one, a wrong code: what someone with the password would leave.
+    const stranger = new Browser();
+    const login = await stranger.follow(url('/account'));
+    await stranger.submit(login, '/login', { username: 'watcher', password: 'not the password' }).catch(() => undefined);
+    const strangerCode = await stranger.submit(await stranger.follow(url('/account')), '/login', { username: 'watcher', password: PASSWORD });
+    await stranger.submit(strangerCode, '/totp', { code: wrongCode(codeFor(secret, suite.clock)) });
+    await signInToSettings('neighbour', neighbour.secret);
+
+    const { browser, page } = await signInToSettings('watcher', secret);
+    expect(page.html).to.contain('<a href="/account/activity">Recent activity</a>');
+    const activity = await browser.follow(url('/account/activity'));
+    expect(activity.status).to.equal(200);
+    expect(activity.headers.get('cache-control')).to.equal('no-store');
+    const rows = [...activity.html.matchAll(/<tr><td><time[^>]*>[^<]+<\/time><\/td><td>([^<]+)<\/td><td>([^<]*)<\/td>/g)].map((m) => m[1]);
+    // Newest first: this login, then the stranger's wrong code and wrong password.
+    expect(rows.slice(0, 3)).to.deep.equal(['Logged in with your password and authenticator app', 'Wrong code from your authenticator app', 'Wrong password']);
+    expect(activity.html).to.contain('<td>127.0.0.1</td>');
+    // One line per event of this account, and only this account's (the neighbour's login is not there); the
+    // accepted code is said by the login's line.
+    const recorded = (await suite.app.queries.auditEvents.list({ accountId: account.id, limit: 50 })).filter((e) => e.event !== 'mfa.totp.accepted');
+    expect(rows, JSON.stringify(recorded.map((e) => e.event))).to.have.length(recorded.length);
+
+    // Without a session the page is not shown; the visitor is sent to log in.
+    const anonymous = await new Browser().request(url('/account/activity'));
+    expect(anonymous.status).to.equal(302);
+  });
+
   it('opens for a sysadmin who postponed setup, who can connect an app there', async function () {
     const account = await createUser(suite.app, { username: 'later', password: PASSWORD, role: 'sysadmin', email: 'later@example.com' });
     const browser = new Browser();
