@@ -43,6 +43,10 @@ const WORDS: Partial<Record<AuditEventName, (details: Details) => string | undef
   'account.enabled': () => 'Your account was enabled by an administrator',
 };
 
+// Said by the line itself ("Confirmed it was you ..."), so not marked again as on Confirm it's you.
+const SAYS_VIA = new Set<string>(['mfa.totp.accepted', 'mfa.email.accepted']);
+const READABLE = Object.keys(WORDS);
+
 export interface ActivityEntry {
   time: Date;
   what: string;
@@ -53,13 +57,14 @@ export interface ActivityEntry {
 /** The account's readable events of the last ACTIVITY_DAYS, newest first, at most ACTIVITY_LIMIT. */
 export async function recentActivity(queries: Pick<Queries, 'auditEvents'>, accountId: string, now: Date): Promise<ActivityEntry[]> {
   const from = new Date(now.getTime() - ACTIVITY_DAYS * 86_400_000);
-  // Read twice the page, as client and administrator events of the account are left out.
-  const events = await queries.auditEvents.list({ accountId, from, limit: ACTIVITY_LIMIT * 2 });
+  // Twice the page: of the readable events, only the codes accepted at a login are left out, at most one per login
+  // (whose own line is always kept), so a full page is always there.
+  const events = await queries.auditEvents.list({ accountId, from, events: READABLE, limit: ACTIVITY_LIMIT * 2 });
   const entries: ActivityEntry[] = [];
   for (const event of events) {
     const what = WORDS[event.event as AuditEventName]?.(event.details);
     if (what === undefined) continue;
-    const via = event.details['via'] === REAUTH_VIA && !what.startsWith('Confirmed') ? ' (on Confirm it\'s you)' : '';
+    const via = event.details['via'] === REAUTH_VIA && !SAYS_VIA.has(event.event) ? ' (on Confirm it\'s you)' : '';
     // Headers are chosen by whoever sent the request: control characters are shown, never passed on raw.
     entries.push({ time: event.occurredAt, what: `${what}${via}`, ip: showControls(event.ip ?? ''), userAgent: printableUserAgent(event.userAgent) });
     if (entries.length === ACTIVITY_LIMIT) break;

@@ -27,6 +27,8 @@ export interface AuditEvent {
 export interface AuditEventFilter {
   accountId?: string | undefined;
   event?: string | undefined;
+  /** Only these events (with `event`, both must hold). */
+  events?: readonly string[] | undefined;
   /** Events at or after this moment. */
   from?: Date | undefined;
   /** Events before this moment (exclusive). */
@@ -84,6 +86,7 @@ export function createAuditEventQueries(knex: Knex) {
     const query = events().select('*');
     if (filter.accountId !== undefined) query.where({ account_id: filter.accountId });
     if (filter.event !== undefined) query.where({ event: filter.event });
+    if (filter.events !== undefined) query.whereIn('event', filter.events);
     if (filter.from !== undefined) query.where('occurred_at', '>=', filter.from);
     if (filter.to !== undefined) query.where('occurred_at', '<', filter.to);
     // Ordered by time, ties by id. The cursor compares on that same (occurred_at, id) order: ids alone can be

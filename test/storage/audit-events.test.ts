@@ -56,6 +56,10 @@ describe('storage: audit events', () => {
     expect(await audit.list({ limit: 10, accountId: alice, event: 'login.failed' })).to.deep.equal([]);
     expect(await audit.list({ limit: 10, accountId: randomUUID() })).to.deep.equal([]);
     expect(await audit.list({ limit: 10, accountId: 'not-a-uuid' })).to.deep.equal([]);
+    // A set of events, alone or with an account.
+    expect((await audit.list({ limit: 10, events: ['totp.connected', 'login.failed'] })).map((e) => e.event)).to.have.members(['totp.connected', 'login.failed', 'login.failed']);
+    expect((await audit.list({ limit: 10, accountId: alice, events: ['totp.connected'] })).map((e) => e.event)).to.deep.equal(['totp.connected']);
+    expect(await audit.list({ limit: 10, events: [] })).to.deep.equal([]);
   });
 
   it('filters by time: from inclusive, to exclusive', async () => {
