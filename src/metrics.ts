@@ -65,9 +65,12 @@ const ENDPOINTS: readonly [string, string][] = [
   ['/assets', 'assets'],
 ];
 
+// Each base with its trailing slash, made once rather than at every request.
+const UNDER = ENDPOINTS.map(([base, kind]) => [base, `${base}/`, kind] as const);
+
 /** The kind of endpoint a path belongs to, for the `endpoint` label. */
 export function endpointOf(path: string): string {
-  return ENDPOINTS.find(([base]) => path === base || path.startsWith(`${base}/`))?.[1] ?? 'other';
+  return UNDER.find(([base, under]) => path === base || path.startsWith(under))?.[2] ?? 'other';
 }
 
 /** Times every request; installed first, so it sees the final status, error pages included. */
