@@ -4,11 +4,12 @@ import { parseArgs } from 'node:util';
 export const USAGE = `usage: npm run bench [-- options]
   --quick               one concurrency (8), 6-second runs, one pass: about a minute
   --concurrency LIST    comma-separated virtual users per run (default 1,8,32; quick 8)
-  --seconds N           length of each measured run in seconds (default 15; quick 6)
+  --seconds N           length of each measured run in seconds (default 12; quick 6; reference 15)
   --repeat N            run the scenario set N times on the same server, with its RSS after each pass (default 2; quick 1)
   --faults              instead of the scenarios: full sysadmin logins while Redis, then Postgres, then SMTP is cut (about a minute)
-  --reference           instead of the scenarios: the full login against Twofold and against a bare oidc-provider
-                        (the baseline the targets were set against), in turns, and the ratio of the two
+  --reference           instead of the scenarios: the full login, client_credentials and refresh_token against
+                        Twofold and against a bare oidc-provider (the baseline the targets were set against), in
+                        turns, and the ratio of the two for each (about 4 minutes)
   --cut-seconds N       with --faults: how long each store is cut (default 5)
   --cpu-prof DIR        run the server with node --cpu-prof, writing its profile to DIR on exit
   --help                show this help
@@ -86,7 +87,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     kind: 'scenarios',
     quick,
     concurrency: concurrency.length ? concurrency : quick ? [8] : [1, 8, 32],
-    seconds: number('seconds', values.seconds, quick ? 6 : 15, 1, 120),
+    seconds: number('seconds', values.seconds, quick ? 6 : 12, 1, 120),
     repeat: whole('repeat', number('repeat', values.repeat, quick ? 1 : 2, 1, 5)),
     cpuProf,
   };

@@ -1,7 +1,8 @@
-// The baseline the login targets are set against: a bare oidc-provider with its in-memory adapter, argon2id
+// The baseline the speed targets are set against: a bare oidc-provider with its in-memory adapter, argon2id
 // (m=19 MiB, t=2, p=1) and the same password + TOTP pages, with none of Twofold's stores, limits, audit or CSRF.
-// `npm run bench -- --reference` runs the full login against it and against Twofold, on the same machine at the
-// same time, so the ratio of the two holds even when the machine's speed does not. Not part of the product.
+// `npm run bench -- --reference` runs the full login, client_credentials and refresh_token against it and against
+// Twofold, on the same machine at the same time, so the ratios hold even when the machine's speed does not.
+// Not part of the product.
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
@@ -16,6 +17,7 @@ export interface ReferenceSeed {
   sysadmins: { username: string; secret: string; lastStep: number }[];
   users: { username: string }[];
   webClient: { clientId: string; clientSecret: string; redirectUri: string };
+  serviceClient: { clientId: string; clientSecret: string };
 }
 
 const port = Number(process.env['PORT']);
@@ -38,6 +40,13 @@ const provider = new Provider(issuer, {
     redirect_uris: [seed.webClient.redirectUri],
     grant_types: ['authorization_code', 'refresh_token'],
     scope: 'openid profile email offline_access',
+  }, {
+    client_id: seed.serviceClient.clientId,
+    client_secret: seed.serviceClient.clientSecret,
+    redirect_uris: [],
+    response_types: [],
+    grant_types: ['client_credentials'],
+    scope: 'openid',
   }],
   jwks: { keys: [{ ...privateKey.export({ format: 'jwk' }), kid: 'reference', alg: 'RS256', use: 'sig' }] },
   cookies: { keys: ['reference cookie key, not a secret'] },
@@ -45,12 +54,15 @@ const provider = new Provider(issuer, {
   acrValues: ['urn:twofold:loa:1', 'urn:twofold:loa:3'],
   // acr and amr in every ID token, as Twofold sends them.
   claims: { acr: null, amr: null, openid: ['sub', 'acr', 'amr', 'auth_time'], profile: ['name', 'preferred_username'], email: ['email'] },
-  features: { devInteractions: { enabled: false } },
+  scopes: ['openid', 'offline_access', 'profile', 'email'],
+  // As Twofold: every use of a refresh token rotates it.
+  rotateRefreshToken: true,
+  features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true } },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-  // First-party: every scope is granted without a consent page, as Twofold does for first-party clients.
+  // First-party: every scope asked for is granted without a consent page, as Twofold does for first-party clients.
   async loadExistingGrant(ctx: KoaContextWithOIDC) {
     const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
-    grant.addOIDCScope('openid profile email');
+    grant.addOIDCScope(String(ctx.oidc.params!['scope'] ?? 'openid'));
     await grant.save();
     return grant;
   },
@@ -77,6 +89,13 @@ provider.use(async (ctx, next) => {
   if (match[1] !== uid) ctx.throw(400, 'interaction mismatch');
   const finish = (accountId: string, acr: string, amr: string[]) =>
     provider.interactionFinished(ctx.req, ctx.res, { login: { accountId, acr, amr } }, { mergeWithLastSubmission: false });
+  // prompt=consent (asked for with offline_access): granted at once, as Twofold does for a first-party client.
+  if (details.prompt.name === 'consent') {
+    const grant = new provider.Grant({ clientId: String(details.params['client_id']), accountId: details.session!.accountId });
+    grant.addOIDCScope(String(details.params['scope']));
+    const grantId = await grant.save();
+    return provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  }
   if (ctx.method === 'GET' && !match[2]) {
     ctx.type = 'html';
     ctx.body = page(uid, passed.has(uid) ? 'totp' : 'login');
