@@ -7,7 +7,7 @@ import { createClient, createUser, startTestApp, type TestApp } from '../helpers
 import { Rotation, signInWithCodeAndRefresh } from '../helpers/nodes.js';
 import { connectAuthenticator } from '../helpers/phone.js';
 import { discoverClient, logOut, startAuthorization } from '../helpers/relying-party.js';
-import { freePort, ServerProcess } from '../helpers/server-process.js';
+import { freePort, nodeOf, ServerProcess } from '../helpers/server-process.js';
 import { createTotpSecret, totpCodeAt } from '../../src/security/totp.js';
 
 const PASSWORD = 'two processes password 1';
@@ -34,12 +34,7 @@ describe('two server processes, one provider', function () {
         HOST: '127.0.0.1',
         // One issuer for both, as behind a load balancer: the setup app's address, which the rotation maps to a node.
         ISSUER: config.issuer,
-        DATABASE_URL: process.env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test',
-        DATABASE_SCHEMA: config.databaseSchema,
-        REDIS_URL: process.env['REDIS_URL'] || 'redis://127.0.0.1:6379',
-        REDIS_PREFIX: config.redisPrefix,
-        SECRET_KEY: config.secretKey!.toString('hex'),
-        DATA_DIR: path.join(dataDir, String(i)),
+        ...nodeOf(config, path.join(dataDir, String(i))),
       }));
     }
     await Promise.all(nodes.map((node) => node.waitForLog(/^Twofold is listening/, 60_000)));

@@ -3,6 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Config } from '../../src/config.js';
+import { testRedisUrl } from './app.js';
+import { testDatabaseUrl } from './database.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -13,6 +16,21 @@ const CONFIG_KEYS = [
   'DATA_DIR', 'SECRET_KEY', 'TRUST_PROXY', 'LOG_LEVEL', 'SESSION_TTL', 'SESSION_IDLE_TTL', 'INTERACTION_TTL', 'AUTHORIZATION_CODE_TTL',
   'ACCESS_TOKEN_TTL', 'ID_TOKEN_TTL', 'REFRESH_TOKEN_TTL', 'GRANT_TTL', 'TOTP_ISSUER',
 ];
+
+/**
+ * The variables that make a server process a node of the test app with `config`: its Postgres schema, Redis prefix
+ * and secret key, on the test Postgres and Redis, with a data folder of its own.
+ */
+export function nodeOf(config: Config, dataDir: string): Record<string, string> {
+  return {
+    DATABASE_URL: testDatabaseUrl(),
+    DATABASE_SCHEMA: config.databaseSchema,
+    REDIS_URL: testRedisUrl(),
+    REDIS_PREFIX: config.redisPrefix,
+    SECRET_KEY: config.secretKey!.toString('hex'),
+    DATA_DIR: dataDir,
+  };
+}
 
 export interface LogLine {
   level: number;
