@@ -45,10 +45,12 @@ export class ServerProcess {
   stderr = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(env: Record<string, string>) {
+  /** By default the source through tsx in the repository; `options` runs something else (e.g. compiled code elsewhere). */
+  constructor(env: Record<string, string>, options: { cwd?: string; args?: string[] } = {}) {
     const base = { ...process.env };
     for (const key of CONFIG_KEYS) delete base[key];
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: repo, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = options.args ?? ['--import', 'tsx', 'src/main.ts'];
+    this.child = spawn(process.execPath, args, { cwd: options.cwd ?? repo, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
