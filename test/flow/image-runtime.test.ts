@@ -1,6 +1,7 @@
-// The container image's runtime stage, laid out as the Dockerfile lays it out but in a folder on this machine:
-// production dependencies only, the compiled code, the views and the CLI, started with the image's CMD and
-// checked with its HEALTHCHECK. It catches code that needs a dev dependency, or a file the image does not copy.
+// The container image built without Docker: each stage of the Dockerfile laid out in a folder on this machine as
+// its COPY and npm lines say; the runtime one (production dependencies only, the compiled code, the views, the CLI)
+// started with the image's CMD and checked with its HEALTHCHECK. It catches code that needs a dev dependency, and
+// a file the image does not copy.
 import { spawn, spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -10,64 +11,81 @@ import { projectRoot } from '../../src/paths.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { freePort, nodeOf, ServerProcess } from '../helpers/server-process.js';
 
-interface RuntimeStage {
+interface Stage {
   env: Record<string, string>;
-  /** [sources, destination] of each COPY from the build context, relative to /app. */
-  copies: [string[], string][];
-  /** What the build stage hands over (COPY --from=build). */
-  fromBuild: [string, string][];
+  /** COPY lines in order: sources and destination, and the stage they come from (undefined: the build context). */
+  copies: { from?: string; sources: string[]; destination: string }[];
   runs: string[];
   cmd: string[];
   healthcheck: string[];
 }
 
-/** The instructions of the Dockerfile's runtime stage, continuation lines joined. */
-function runtimeStage(dockerfile: string): RuntimeStage {
+/** The instructions of one stage of the Dockerfile (`FROM ... AS name`), continuation lines joined. */
+function dockerStage(dockerfile: string, name: string): Stage {
   const lines = dockerfile.replace(/\\\n\s*/g, ' ').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
-  const from = lines.findIndex((line) => /^FROM \S+ AS runtime$/i.test(line));
-  if (from < 0) throw new Error('the Dockerfile has no "FROM ... AS runtime" stage');
-  const stage: RuntimeStage = { env: {}, copies: [], fromBuild: [], runs: [], cmd: [], healthcheck: [] };
+  const from = lines.findIndex((line) => new RegExp(`^FROM \\S+ AS ${name}$`, 'i').test(line));
+  if (from < 0) throw new Error(`the Dockerfile has no "FROM ... AS ${name}" stage`);
+  const stage: Stage = { env: {}, copies: [], runs: [], cmd: [], healthcheck: [] };
   for (const line of lines.slice(from + 1)) {
     const [instruction, ...rest] = line.split(/\s+/);
+    if (instruction === 'FROM') break;
     const args = rest.join(' ');
     if (instruction === 'ENV') for (const [, key, value] of args.matchAll(/(\w+)=(\S+)/g)) stage.env[key!] = value!;
-    else if (instruction === 'COPY' && rest[0]?.startsWith('--from=build')) stage.fromBuild.push([rest[1]!, rest[2]!]);
-    else if (instruction === 'COPY') stage.copies.push([rest.slice(0, -1), rest[rest.length - 1]!]);
-    else if (instruction === 'RUN') stage.runs.push(args);
+    else if (instruction === 'COPY') {
+      const from = rest[0]?.startsWith('--from=') ? rest.shift()!.slice('--from='.length) : undefined;
+      stage.copies.push({ from, sources: rest.slice(0, -1), destination: rest[rest.length - 1]! });
+    } else if (instruction === 'RUN') stage.runs.push(args);
     else if (instruction === 'CMD') stage.cmd = JSON.parse(args) as string[];
     else if (instruction === 'HEALTHCHECK') stage.healthcheck = JSON.parse(args.slice(args.indexOf('CMD ') + 4)) as string[];
   }
   return stage;
 }
 
-describe('the container image runtime, laid out without Docker', function () {
+/**
+ * Lays a stage out in `dir` (its /app): its COPY lines (from the repository, or from another stage's folder as
+ * /app/...), then the npm commands of its RUN lines. The other commands (users, links, modes) only matter in a
+ * container. Returns the npm commands it ran.
+ */
+async function layOut(stage: Stage, dir: string, stageDirs: Record<string, string>): Promise<string[]> {
+  for (const { from, sources, destination } of stage.copies) {
+    for (const source of sources) {
+      const origin = from === undefined ? path.join(projectRoot, source) : path.join(stageDirs[from]!, path.relative('/app', source));
+      const target = destination.endsWith('/') && !source.endsWith('/') ? path.join(dir, destination, path.basename(source)) : path.join(dir, destination);
+      await cp(origin, target, { recursive: true });
+    }
+  }
+  const ran: string[] = [];
+  for (const command of stage.runs.flatMap((run) => run.split('&&').map((part) => part.trim()))) {
+    if (!command.startsWith('npm ') || command.startsWith('npm cache')) continue;
+    const quiet = command.startsWith('npm ci') ? ' --no-audit --no-fund' : '';
+    const result = spawnSync('sh', ['-c', command + quiet], { cwd: dir, encoding: 'utf8' });
+    expect(result.status, `${command}:\n${result.stdout}${result.stderr}`).to.equal(0);
+    ran.push(command);
+  }
+  return ran;
+}
+
+describe('the container image, built without Docker', function () {
   this.timeout(180_000);
   let setup: TestApp;
+  let root: string;
+  /** The runtime stage's /app. */
   let app: string;
-  let stage: RuntimeStage;
+  let stage: Stage;
   let server: ServerProcess | undefined;
   let env: Record<string, string>;
 
   before(async function () {
-    stage = runtimeStage(await readFile(path.join(projectRoot, 'Dockerfile'), 'utf8'));
+    const dockerfile = await readFile(path.join(projectRoot, 'Dockerfile'), 'utf8');
+    stage = dockerStage(dockerfile, 'runtime');
     setup = await startTestApp();
-    app = await mkdtemp(path.join(os.tmpdir(), 'twofold-image-'));
-    for (const [sources, destination] of stage.copies) {
-      for (const source of sources) {
-        const target = destination.endsWith('/') && !source.endsWith('/') ? path.join(app, destination, path.basename(source)) : path.join(app, destination);
-        await cp(path.join(projectRoot, source), target, { recursive: true });
-      }
-    }
-    // The build stage's output: src and migrations compiled by tsc, as `npm run build` does there.
-    expect(stage.fromBuild, 'the build stage hands over dist/ only').to.deep.equal([['/app/dist/', './dist/']]);
-    const tsc = spawnSync(process.execPath, [path.join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(app, 'dist')], { cwd: projectRoot, encoding: 'utf8' });
-    expect(tsc.status, tsc.stdout + tsc.stderr).to.equal(0);
-    // The stage's npm ci, as written (production dependencies only); the other RUNs set up users and links.
-    const install = stage.runs.find((run) => run.startsWith('npm ci'));
-    expect(install, 'the runtime stage installs with npm ci').to.match(/^npm ci --omit=dev\b/);
-    const npm = spawnSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], { cwd: app, encoding: 'utf8' });
-    expect(npm.status, npm.stdout + npm.stderr).to.equal(0);
-
+    root = await mkdtemp(path.join(os.tmpdir(), 'twofold-image-'));
+    const build = path.join(root, 'build');
+    app = path.join(root, 'runtime');
+    // The build stage as written: its files, npm ci and npm run build, in a folder of its own.
+    expect(await layOut(dockerStage(dockerfile, 'build'), build, {})).to.deep.equal(['npm ci', 'npm run build']);
+    // The runtime stage: production dependencies only (npm ci --omit=dev), and what it copies from the build.
+    expect(await layOut(stage, app, { build })).to.deep.equal(['npm ci --omit=dev']);
     const port = await freePort();
     env = {
       ...stage.env,
@@ -82,7 +100,7 @@ describe('the container image runtime, laid out without Docker', function () {
   after(async function () {
     await server?.kill();
     await setup?.close();
-    if (app) await rm(app, { recursive: true, force: true });
+    if (root) await rm(root, { recursive: true, force: true });
   });
 
   it('has no dev dependency installed, and starts with the image CMD and answers its HEALTHCHECK', async function () {
