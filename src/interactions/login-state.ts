@@ -9,6 +9,12 @@ export interface LoginState {
   accountId: string;
   /** Epoch seconds when the password was checked (or the session's login time, for a step-up). */
   passwordAt: number;
+  /**
+   * The authenticator's secret as Postgres stores it (encrypted), read with the account at the password step so
+   * the code step needs no read of its own. A code checked against it is accepted only while it is still the
+   * stored secret (totp.acceptStep); otherwise the code step reads the stored one.
+   */
+  totpSealed?: string;
   /** Wrong codes in this login; a handful sends the user back to the password. */
   codeFailures: number;
   /** Set once a back-up code was asked for by email in this login: the page then asks for that code. */

@@ -106,12 +106,17 @@ export function createAccountQueries(knex: Knex, changes: AccountChanges = creat
   }
 
   /**
-   * The account with this username (case-insensitive) and whether it has an authenticator connected: what the
-   * password step needs, in one round trip.
+   * The account with this username (case-insensitive) and its authenticator's secret as stored (encrypted), if one
+   * is connected: what the password step and then the code step need, in one round trip.
    */
-  async function findForLogin(username: string): Promise<{ account: Account; hasTotp: boolean } | undefined> {
-    const row = await withTotp().whereRaw('lower(username) = lower(?)', [username]).first() as AccountWithTotpRow | undefined;
-    return row && { account: toAccount(row), hasTotp: row.has_totp };
+  async function findForLogin(username: string): Promise<{ account: Account; hasTotp: boolean; totpSealed?: string } | undefined> {
+    // The authenticator's secret comes along, still encrypted, so the code step needs no read of its own.
+    const row = await accounts()
+      .select('accounts.*', knex.raw('(select t.secret_encrypted from account_totp t where t.account_id = accounts.id) as totp_sealed'))
+      .whereRaw('lower(username) = lower(?)', [username])
+      .first() as (AccountRow & { totp_sealed: string | null }) | undefined;
+    if (!row) return undefined;
+    return { account: toAccount(row), hasTotp: row.totp_sealed !== null, ...(row.totp_sealed !== null ? { totpSealed: row.totp_sealed } : {}) };
   }
 
   /** The account with this id and whether it has an authenticator connected, in one round trip. */

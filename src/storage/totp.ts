@@ -3,9 +3,15 @@ import type { Knex } from 'knex';
 import type { Cipher } from '../security/encryption.js';
 import { createAccountChanges, type AccountChanges } from './account-changes.js';
 
-export interface TotpCredential {
+/** A secret to check codes with, and the stored form it was opened from. */
+export interface TotpSecret {
   /** The shared secret, decrypted (as given to connect, e.g. base32). */
   secret: string;
+  /** The secret as the row stores it, encrypted: acceptStep can require that it is still the stored one. */
+  sealed: string;
+}
+
+export interface TotpCredential extends TotpSecret {
   /** The last accepted RFC 6238 time step. */
   lastStep: number;
   connectedAt: Date;
@@ -35,11 +41,16 @@ export function createTotpQueries(knex: Knex, cipher: Cipher, changes: AccountCh
     const row = await totp().where({ account_id: accountId }).first();
     if (!row) return undefined;
     return {
-      secret: cipher.decrypt(row.secret_encrypted, context(row.account_id)),
+      ...open(row.account_id, row.secret_encrypted),
       lastStep: Number(row.last_step),
       connectedAt: row.connected_at,
       lastUsedAt: row.last_used_at,
     };
+  }
+
+  /** Opens a secret read with the account (accounts.findForLogin); throws when it is not that account's. */
+  function open(accountId: string, sealed: string): TotpSecret {
+    return { secret: cipher.decrypt(sealed, context(accountId)), sealed };
   }
 
   /** Whether the account has an authenticator connected, without reading or decrypting its secret. */
@@ -68,16 +79,19 @@ export function createTotpQueries(knex: Knex, cipher: Cipher, changes: AccountCh
     changes.announce(accountId);
   }
 
-  /** Records `step` as used if it is later than the last accepted one; false when it is not (a replayed or older code). */
-  async function acceptStep(accountId: string, step: number): Promise<boolean> {
+  /**
+   * Records `step` as used if it is later than the last accepted one; false when it is not (a replayed or older
+   * code). With `sealed`, only while that is still the stored secret: a code checked against a secret read earlier
+   * is never accepted after the authenticator was replaced or removed meanwhile.
+   */
+  async function acceptStep(accountId: string, step: number, sealed?: string): Promise<boolean> {
     checkStep(step);
     if (!UUID.test(accountId)) return false;
     // Why atomic: the check and the write are one statement, so two parallel submissions of one code
     // cannot both pass (RFC 6238 §5.2: a verifier must not accept the second attempt of a valid OTP).
-    const count = await totp()
-      .where({ account_id: accountId })
-      .andWhere('last_step', '<', step)
-      .update({ last_step: step, last_used_at: knex.fn.now() as unknown as Date });
+    let query = totp().where({ account_id: accountId }).andWhere('last_step', '<', step);
+    if (sealed !== undefined) query = query.andWhere('secret_encrypted', sealed);
+    const count = await query.update({ last_step: step, last_used_at: knex.fn.now() as unknown as Date });
     return count > 0;
   }
 
@@ -89,7 +103,7 @@ export function createTotpQueries(knex: Knex, cipher: Cipher, changes: AccountCh
     return removed;
   }
 
-  return { find, exists, connect, acceptStep, disconnect };
+  return { find, open, exists, connect, acceptStep, disconnect };
 }
 
 export type TotpQueries = ReturnType<typeof createTotpQueries>;

@@ -188,4 +188,25 @@ describe('logging in with two-factor authentication', function () {
     const silent = await openLogin(browser, suite.rp, await startAuthorization(suite.rp, { prompt: 'none' }));
     expect(new URL(silent.stoppedAt!).searchParams.get('error')).to.equal('login_required');
   });
+
+  it('decides the code on the app connected now when it was replaced or removed between the password and the code', async function () {
+    // The password step reads the secret with the account; a code checked against that copy must not outlive it.
+    const { account, secret: old } = await sysadminWithApp('elif');
+    suite.clock.nextStep();
+    const replaced = await toCodePage('elif');
+    const current = createTotpSecret();
+    await suite.app.queries.totp.connect(account.id, current, 0);
+    const refused = await replaced.browser.submit(replaced.page, '/totp', { code: codeFor(old, suite.clock) }, isCallback(suite.rp));
+    expect(refused.stoppedAt, 'the replaced app').to.equal(undefined);
+    expect(refused.html).to.contain('That code is not right.');
+    const signedIn = await replaced.browser.submit(refused, '/totp', { code: codeFor(current, suite.clock) }, isCallback(suite.rp));
+    expect(signedIn.stoppedAt, 'the app connected now').to.be.a('string');
+
+    suite.clock.nextStep();
+    const removed = await toCodePage('elif');
+    await suite.app.queries.totp.disconnect(account.id);
+    const gone = await removed.browser.submit(removed.page, '/totp', { code: codeFor(current, suite.clock) }, isCallback(suite.rp));
+    expect(gone.stoppedAt, 'no app any more').to.equal(undefined);
+    expect(gone.status).to.equal(400);
+  });
 });

@@ -110,6 +110,30 @@ describe('storage: totp', () => {
     expect((await totp.find(id))?.lastStep).to.equal(STEP + 3);
   });
 
+  it('reads the secret, still sealed, with the account for the login, and opens it only for that account', async () => {
+    const id = await newAccount('gina');
+    expect((await accounts.findForLogin('GINA'))?.totpSealed, 'no app yet').to.equal(undefined);
+    await totp.connect(id, SECRET, STEP);
+    const found = await accounts.findForLogin('gina');
+    expect(found?.hasTotp).to.equal(true);
+    expect(found?.totpSealed).to.be.a('string').and.not.include(SECRET);
+    expect(totp.open(id, found!.totpSealed!)).to.deep.equal({ secret: SECRET, sealed: found!.totpSealed });
+    expect(() => totp.open(randomUUID(), found!.totpSealed!)).to.throw();
+  });
+
+  it('accepts a step against a secret read earlier only while it is still the stored one', async () => {
+    const id = await newAccount('hugo');
+    await totp.connect(id, SECRET, STEP);
+    const earlier = (await totp.find(id))!.sealed;
+    expect(await totp.acceptStep(id, STEP + 1, earlier)).to.equal(true);
+    // Replaced meanwhile (another app connected): the earlier secret no longer counts, the stored one does.
+    await totp.connect(id, 'KRUGS4ZANFZSAYJAORSXG5BAONSWG4TF', STEP + 1);
+    expect(await totp.acceptStep(id, STEP + 2, earlier)).to.equal(false);
+    expect(await totp.acceptStep(id, STEP + 2, (await totp.find(id))!.sealed)).to.equal(true);
+    await totp.disconnect(id);
+    expect(await totp.acceptStep(id, STEP + 3, earlier)).to.equal(false);
+  });
+
   it('lets exactly one of 20 parallel submissions of the same step through', async () => {
     const id = await newAccount('alice');
     await totp.connect(id, SECRET, STEP);

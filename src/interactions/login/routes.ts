@@ -77,6 +77,7 @@ export function addLoginRoutes(router: Router, deps: InteractionDeps): void {
       uid: details.uid,
       account: result.account,
       hasTotp: result.hasTotp,
+      totpSealed: result.totpSealed,
       requestedRank: requestedAcrRank(details.params),
       passwordAt: Math.floor(deps.clock() / 1000),
     });

@@ -13,7 +13,8 @@ export interface PasswordLoginDeps {
 
 export type PasswordLoginResult =
   /** `failuresBefore`: wrong passwords in a row for this username before this right one. */
-  | { status: 'OK'; account: Account; hasTotp: boolean; failuresBefore: number }
+  /** `totpSealed`: the authenticator's secret as stored, for the code step (see LoginState.totpSealed). */
+  | { status: 'OK'; account: Account; hasTotp: boolean; totpSealed?: string; failuresBefore: number }
   | { status: 'INVALID'; accountId?: string }
   /** `accountLocked` when this very failure locked the username of an existing account (its owner is told). */
   | { status: 'LOCKED'; retryAfterSeconds: number; accountId?: string; accountLocked?: boolean };
@@ -42,7 +43,7 @@ export async function verifyPasswordLogin(
   if (found && account && passwordOk && !account.disabled) {
     if (accountCheck.failures) await deps.limits.account.reset(accountKey);
     deps.accounts?.offer(account.id, accountView(account, found.hasTotp), mark!);
-    return { status: 'OK', account, hasTotp: found.hasTotp, failuresBefore: accountCheck.failures ?? 0 };
+    return { status: 'OK', account, hasTotp: found.hasTotp, ...(found.totpSealed ? { totpSealed: found.totpSealed } : {}), failuresBefore: accountCheck.failures ?? 0 };
   }
 
   const [ipAfter, accountAfter] = await Promise.all([deps.limits.ip.fail(input.ip), deps.limits.account.fail(accountKey)]);

@@ -33,7 +33,7 @@ export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): vo
     const origin = requestOrigin(ctx, details.params['client_id']);
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
 
-    const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock }, { accountId: state.accountId, code: body['code'] });
+    const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock }, { accountId: state.accountId, code: body['code'], carried: state.totpSealed });
     switch (result.status) {
       case 'OK':
         return completeLogin(deps, ctx, { interaction: details, accountId: state.accountId, method: 'totp', origin, factorEvent: 'mfa.totp.accepted' });

@@ -9,7 +9,7 @@ export type NextStep = { next: 'COMPLETE' } | { next: 'CONTINUE' };
 /** Plans the second factor; returns COMPLETE when the password is enough, else stores the state for the next page. */
 export async function startSecondFactor(
   deps: { queries: Pick<Queries, 'totp'>; loginState: LoginStateStore },
-  input: { uid: string; account: Account; requestedRank: number; passwordAt: number; hasTotp?: boolean },
+  input: { uid: string; account: Account; requestedRank: number; passwordAt: number; hasTotp?: boolean; totpSealed?: string | undefined },
 ): Promise<NextStep> {
   // The password step read it with the account; a step-up has not, and asks.
   const hasTotp = input.hasTotp ?? (await deps.queries.totp.exists(input.account.id));
@@ -19,6 +19,7 @@ export async function startSecondFactor(
     accountId: input.account.id,
     passwordAt: input.passwordAt,
     codeFailures: 0,
+    ...(plan.kind === 'TOTP' && input.totpSealed ? { totpSealed: input.totpSealed } : {}),
     ...(plan.kind === 'SETUP' ? { setup: { step: 'install' as const } } : {}),
   });
   return { next: 'CONTINUE' };
