@@ -21,7 +21,6 @@ const ADMIN_PATH = /^\/admin(?:\/[A-Za-z0-9._~%:-]+)*$/;
 const returnPathOf = (value: unknown) => (typeof value === 'string' && (RETURN_PATHS.has(value) || ADMIN_PATH.test(value)) ? value : '/account/two-factor');
 /** The console takes only the authenticator app: the email code is a way back in, not a second authenticator. */
 const needsApp = (returnTo: string) => returnTo.startsWith('/admin');
-const REAUTH = REAUTH_VIA;
 
 /** The login id under which this session's re-checks keep their state (an email code, a secret being connected). */
 export const reauthLogin = (sessionUid: string) => `account:${sessionUid}`;
@@ -42,16 +41,16 @@ export function addVerifyRoutes(router: Router, deps: AccountDeps, requireSigned
     const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock }, { accountId: signedIn.account.id, code: body['code'] });
     // Audited and told like the same step of a login (ASVS 6.3.5, 16.3.1), marked as a re-check.
     const origin = requestOrigin(ctx);
-    if (result.status === 'WRONG') await deps.audit.record('mfa.totp.rejected', origin, signedIn.account.id, { reason: result.reason, via: REAUTH });
+    if (result.status === 'WRONG') await deps.audit.record('mfa.totp.rejected', origin, signedIn.account.id, { reason: result.reason, via: REAUTH_VIA });
     if (result.status === 'LOCKED' && result.justLocked) {
-      await deps.audit.record('mfa.totp.locked', origin, signedIn.account.id, { lockSeconds: result.retryAfterSeconds, via: REAUTH });
+      await deps.audit.record('mfa.totp.locked', origin, signedIn.account.id, { lockSeconds: result.retryAfterSeconds, via: REAUTH_VIA });
       await notifyLockout(deps, signedIn.account.id, 'second-factor-locked', result.retryAfterSeconds);
     }
     if (result.status !== 'OK') {
       ctx.status = result.status === 'LOCKED' ? 429 : 400;
       return renderVerify(ctx, deps, { returnTo, error: result.status });
     }
-    await deps.audit.record('mfa.totp.accepted', origin, signedIn.account.id, { via: REAUTH });
+    await deps.audit.record('mfa.totp.accepted', origin, signedIn.account.id, { via: REAUTH_VIA });
     await recordReauthentication(deps.store, signedIn, deps.clock(), 'otp');
     await renewSessionId(deps.provider, ctx);
     ctx.status = 303;
@@ -67,7 +66,7 @@ export function addVerifyRoutes(router: Router, deps: AccountDeps, requireSigned
     }
     const result = await sendEmailCode(deps, { uid: reauthLogin(signedIn.sessionUid), accountId: signedIn.account.id, ip: ctx.ip });
     if (result.status === 'SENT' || result.status === 'SEND_FAILED') {
-      await deps.audit.record(result.status === 'SENT' ? 'mfa.email.sent' : 'mfa.email.send_failed', requestOrigin(ctx), signedIn.account.id, { via: REAUTH });
+      await deps.audit.record(result.status === 'SENT' ? 'mfa.email.sent' : 'mfa.email.send_failed', requestOrigin(ctx), signedIn.account.id, { via: REAUTH_VIA });
     }
     if (result.status !== 'SENT') ctx.status = result.status === 'LIMITED' ? 429 : result.status === 'SEND_FAILED' ? 503 : 400;
     await renderVerify(ctx, deps, { returnTo, email: result.status === 'SENT' ? maskEmail(result.email) : undefined, error: result.status === 'SENT' ? undefined : result.status });
@@ -85,13 +84,13 @@ export function addVerifyRoutes(router: Router, deps: AccountDeps, requireSigned
     if (refused) return renderVerify(ctx, deps, { returnTo, email: maskEmail(signedIn.account.email), ...refused });
     const result = await verifyEmailCode({ store: deps.store, codes: deps.codes, clock: deps.clock, limit: deps.limits.secondFactor }, { uid: reauthLogin(signedIn.sessionUid), accountId: signedIn.account.id, code: body['code'] });
     const origin = requestOrigin(ctx);
-    if (result.status === 'WRONG') await deps.audit.record('mfa.email.rejected', origin, signedIn.account.id, { via: REAUTH });
+    if (result.status === 'WRONG') await deps.audit.record('mfa.email.rejected', origin, signedIn.account.id, { via: REAUTH_VIA });
     if (result.status === 'LOCKED' && result.justLocked) {
-      await deps.audit.record('mfa.email.locked', origin, signedIn.account.id, { lockSeconds: result.retryAfterSeconds, via: REAUTH });
+      await deps.audit.record('mfa.email.locked', origin, signedIn.account.id, { lockSeconds: result.retryAfterSeconds, via: REAUTH_VIA });
       await notifyLockout(deps, signedIn.account.id, 'second-factor-locked', result.retryAfterSeconds);
     }
     if (result.status === 'OK') {
-      await deps.audit.record('mfa.email.accepted', origin, signedIn.account.id, { via: REAUTH });
+      await deps.audit.record('mfa.email.accepted', origin, signedIn.account.id, { via: REAUTH_VIA });
       await notifyBackupCodeUsed(deps, signedIn.account.id, origin);
     }
     if (result.status !== 'OK') {
@@ -123,11 +122,11 @@ async function checkPasswordAgain(ctx: Context, deps: AccountDeps, signedIn: Sig
       if (result.failuresBefore) await deps.limits.password.account.reset(passwordLimitKey(account));
       return undefined;
     case 'WRONG':
-      await deps.audit.record('password.failed', origin, account.id, { via: REAUTH });
+      await deps.audit.record('password.failed', origin, account.id, { via: REAUTH_VIA });
       ctx.status = 400;
       return { error: 'PASSWORD_WRONG' };
     case 'LOCKED':
-      await deps.audit.record('password.locked', origin, account.id, { via: REAUTH });
+      await deps.audit.record('password.locked', origin, account.id, { via: REAUTH_VIA });
       if (result.justLocked) await notifyLockout(deps, account.id, 'password-locked', result.retryAfterSeconds);
       ctx.status = 429;
       ctx.set('Retry-After', String(result.retryAfterSeconds));

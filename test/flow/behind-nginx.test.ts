@@ -12,7 +12,7 @@ import { Browser } from '../helpers/browser.js';
 import { signInWithCodeAndRefresh } from '../helpers/nodes.js';
 import { connectAuthenticator } from '../helpers/phone.js';
 import { discoverClient, startSignIn } from '../helpers/relying-party.js';
-import { freePort, nodeOf, ServerProcess } from '../helpers/server-process.js';
+import { freePort, nodeOf, startNodes, type ServerProcess } from '../helpers/server-process.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { createTotpSecret, totpCodeAt } from '../../src/security/totp.js';
 
@@ -43,8 +43,8 @@ describe('two nodes behind the nginx of compose.yaml', function () {
   let dir: string;
   let nginx: ChildProcess | undefined;
   let issuer: string;
-  const nodes: ServerProcess[] = [];
-  const nodePorts: number[] = [];
+  let nodes: ServerProcess[] = [];
+  let nodePorts: number[] = [];
 
   /** The upstream address nginx used for each request so far, from its access log. */
   async function upstreams(): Promise<string[]> {
@@ -68,23 +68,16 @@ describe('two nodes behind the nginx of compose.yaml', function () {
     const listenPort = await freePort();
     issuer = `http://127.0.0.1:${listenPort}`;
     const { config } = setup;
-    for (let i = 0; i < 2; i++) {
-      const port = await freePort();
-      nodePorts.push(port);
-      nodes.push(new ServerProcess({
-        // As compose.yaml runs them: production mode, one public issuer (nginx's), the client's address from nginx.
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'info',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        ISSUER: issuer,
-        TRUST_PROXY: 'true',
-        SMTP_URL: smtp.url,
-        MAIL_FROM: 'Twofold <no-reply@localhost>',
-        ...nodeOf(config, path.join(dir, `node${i + 1}`)),
-      }));
-    }
-    await Promise.all(nodes.map((node) => node.waitForLog(/^Twofold is listening/, 60_000)));
+    ({ nodes, ports: nodePorts } = await startNodes(2, (_port, i) => ({
+      // As compose.yaml runs them: production mode, one public issuer (nginx's), the client's address from nginx.
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      ISSUER: issuer,
+      TRUST_PROXY: 'true',
+      SMTP_URL: smtp.url,
+      MAIL_FROM: 'Twofold <no-reply@localhost>',
+      ...nodeOf(config, path.join(dir, `node${i + 1}`)),
+    })));
 
     await writeFile(path.join(dir, 'twofold.conf'), localSite(await readFile(CONF, 'utf8'), [nodePorts[0]!, nodePorts[1]!], listenPort));
     // The part the official image supplies around conf.d/default.conf, with every path inside this test's folder.

@@ -7,7 +7,7 @@ import { createClient, createUser, startTestApp, type TestApp } from '../helpers
 import { Rotation, signInWithCodeAndRefresh } from '../helpers/nodes.js';
 import { connectAuthenticator } from '../helpers/phone.js';
 import { discoverClient, logOut, startAuthorization } from '../helpers/relying-party.js';
-import { freePort, nodeOf, ServerProcess } from '../helpers/server-process.js';
+import { nodeOf, startNodes, type ServerProcess } from '../helpers/server-process.js';
 import { createTotpSecret, totpCodeAt } from '../../src/security/totp.js';
 
 const PASSWORD = 'two processes password 1';
@@ -17,27 +17,20 @@ describe('two server processes, one provider', function () {
   // The test's own app creates the schema, the Redis prefix, the accounts and the client; it serves no request.
   let setup: TestApp;
   let dataDir: string;
-  const nodes: ServerProcess[] = [];
-  const ports: number[] = [];
+  let nodes: ServerProcess[] = [];
+  let ports: number[] = [];
 
   before(async function () {
     setup = await startTestApp();
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'twofold-nodes-'));
     const { config } = setup;
-    for (let i = 0; i < 2; i++) {
-      const port = await freePort();
-      ports.push(port);
-      nodes.push(new ServerProcess({
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'info',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        // One issuer for both, as behind a load balancer: the setup app's address, which the rotation maps to a node.
-        ISSUER: config.issuer,
-        ...nodeOf(config, path.join(dataDir, String(i))),
-      }));
-    }
-    await Promise.all(nodes.map((node) => node.waitForLog(/^Twofold is listening/, 60_000)));
+    ({ nodes, ports } = await startNodes(2, (_port, i) => ({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      // One issuer for both, as behind a load balancer: the setup app's address, which the rotation maps to a node.
+      ISSUER: config.issuer,
+      ...nodeOf(config, path.join(dataDir, String(i))),
+    })));
   });
   after(async function () {
     await Promise.all(nodes.map((node) => node.kill()));

@@ -32,6 +32,24 @@ export function nodeOf(config: Config, dataDir: string): Record<string, string> 
   };
 }
 
+/**
+ * Starts `count` server processes, each on a free port with `env(port, index)`, and waits until all listen; the
+ * caller kills them (all are killed here if one does not start).
+ */
+export async function startNodes(count: number, env: (port: number, index: number) => Record<string, string>): Promise<{ nodes: ServerProcess[]; ports: number[] }> {
+  const ports: number[] = [];
+  for (let i = 0; i < count; i++) ports.push(await freePort());
+  const nodes = ports.map((port, index) => new ServerProcess({ PORT: String(port), HOST: '127.0.0.1', ...env(port, index) }));
+  try {
+    await Promise.all(nodes.map((node) => node.waitForLog(/^Twofold is listening/, 60_000)));
+  } catch (err) {
+    // The caller never gets them: none may be left running.
+    await Promise.all(nodes.map((node) => node.kill()));
+    throw err;
+  }
+  return { nodes, ports };
+}
+
 export interface LogLine {
   level: number;
   msg: string;
