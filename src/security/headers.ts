@@ -1,4 +1,5 @@
 // Security headers on every response (CSP, HSTS, no sniffing, no referrer, no framing).
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import helmet from 'helmet';
 import type { Middleware } from 'koa';
 
@@ -27,8 +28,22 @@ export function securityHeaders(): Middleware {
     crossOriginResourcePolicy: { policy: 'same-origin' },
     xFrameOptions: { action: 'deny' },
   });
+  // The headers do not depend on the request: helmet computes them once, and every response gets that set.
+  const headers: [string, string][] = [];
+  const removed: string[] = [];
+  const recorder = {
+    setHeader: (name: string, value: unknown) => void headers.push([name, String(value)]),
+    removeHeader: (name: string) => void removed.push(name),
+  };
+  let done = false;
+  apply({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
+    if (err) throw err;
+    done = true;
+  });
+  if (!done) throw new Error('helmet did not finish synchronously: its headers cannot be computed once');
   return async (ctx, next) => {
-    await new Promise<void>((resolve, reject) => apply(ctx.req, ctx.res, (err?: unknown) => (err ? reject(err) : resolve())));
+    for (const name of removed) ctx.res.removeHeader(name);
+    for (const [name, value] of headers) ctx.res.setHeader(name, value);
     await next();
   };
 }
