@@ -8,6 +8,7 @@ import { createInteractionPolicy, type PolicyDeps } from './interaction-policy.j
 import { loadGrantForFirstParty } from './first-party-grant.js';
 import { registrationFeatures } from './registration.js';
 import { cookieNames, isHttpsIssuer } from '../http/cookie-names.js';
+import { createCookieSigner } from '../http/cookie-signer.js';
 import { SESSION_COOKIE_OPTIONS, sessionLifetimes, sessionTtl } from './session-lifetime.js';
 import type { ProviderKeys } from './signing-keys.js';
 
@@ -42,7 +43,7 @@ export function buildConfiguration(deps: ConfigurationDeps): Configuration {
     clients: [accountClient(deps.config.issuer)],
     cookies: {
       names: oidcCookieNames(deps.config.issuer),
-      keys: deps.keys.cookieKeys,
+      keys: createCookieSigner(deps.keys.cookieKeys),
       long: { ...SESSION_COOKIE_OPTIONS },
       short: { httpOnly: true, sameSite: 'lax' },
     },
