@@ -17,7 +17,7 @@ export interface RedisConnectionLogger {
 export interface ConnectionRole {
   /** Names it in the logs and in CLIENT LIST. */
   connectionName?: string;
-  /** A connection in subscriber mode can run no other command: no auto-pipelining, and it subscribes by itself. */
+  /** A connection in subscriber mode can run no other command, and it subscribes by itself. */
   subscriber?: boolean;
 }
 
@@ -146,8 +146,8 @@ function roleOptions(role: ConnectionRole): RedisOptions {
 function openServer(connection: Exclude<RedisConnection, { mode: 'cluster' }>, role: ConnectionRole): Redis {
   const options: RedisOptions = {
     ...SERVER_OPTIONS,
-    // Commands issued in the same tick go out as one pipeline: a login makes dozens of small Redis calls.
-    enableAutoPipelining: !role.subscriber,
+    // No auto-pipelining: it builds a pipeline object for every batch, which cost more of the server's CPU than the
+    // writes it saved (measured with two servers under the same load: about 5 % more per token grant and login).
     // Never give up: a delay for every attempt.
     retryStrategy: reconnectDelay,
     ...roleOptions(role),
@@ -177,7 +177,6 @@ function openCluster(connection: Extract<RedisConnection, { mode: 'cluster' }>, 
   return new Cluster(connection.nodes.map(({ host, port }) => ({ host, port })), {
     // Never give up on the cluster as a whole: a delay for every attempt.
     clusterRetryStrategy: reconnectDelay,
-    enableAutoPipelining: !role.subscriber,
     slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
     // With TLS, keep the host names the nodes were given by: certificates name hosts, not addresses.
     ...(credentials.tls ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
