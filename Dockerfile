@@ -31,4 +31,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # The node options of `npm start` (package.json), where the README's Memory section says why.
-CMD ["node", "--heap-growing-percent=150", "--max-semi-space-size=8", "dist/src/main.js"]
+CMD ["node", "--heap-growing-percent=150", "--max-semi-space-size=8", "--single-threaded-gc", "dist/src/main.js"]
