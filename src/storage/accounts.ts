@@ -1,6 +1,7 @@
 // Queries on the accounts table.
 import type { Knex } from 'knex';
 import { createAccountChanges, type AccountChanges } from './account-changes.js';
+import { preparedStatement } from './prepared-statement.js';
 
 export type Role = 'user' | 'sysadmin';
 
@@ -57,6 +58,12 @@ export interface AccountRow {
   updated_at: Date;
 }
 
+/** Every column of AccountRow, named: a prepared statement must not select `*`. */
+const ACCOUNT_COLUMNS = [
+  'id', 'username', 'name', 'email', 'role', 'password_hash', 'disabled', 'mfa_postponements_used', 'mfa_connected_before',
+  'email_verified_at', 'created_at', 'updated_at',
+] as const satisfies readonly (keyof AccountRow)[];
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UNIQUE_VIOLATION = '23505';
 const USERNAME_INDEX = 'accounts_username_lower_unique';
@@ -68,6 +75,14 @@ export function createAccountQueries(knex: Knex, changes: AccountChanges = creat
     if (account) changes.announce(account.id);
     return account;
   };
+  // Every password step makes this read: prepared. The username index is on lower(username).
+  const accountForLogin = preparedStatement<AccountRow & { totp_sealed: string | null }>(
+    knex,
+    'twofold_account_for_login',
+    `select ${ACCOUNT_COLUMNS.map((c) => `a.${c}`).join(', ')},
+       (select t.secret_encrypted from account_totp t where t.account_id = a.id) as totp_sealed
+     from accounts a where lower(a.username) = lower(?) limit 1`,
+  );
   // An account with whether it has an authenticator connected, read in the same statement.
   const withTotp = () => accounts().select('accounts.*', knex.raw('exists (select 1 from account_totp t where t.account_id = accounts.id) as has_totp'));
 
@@ -111,10 +126,7 @@ export function createAccountQueries(knex: Knex, changes: AccountChanges = creat
    */
   async function findForLogin(username: string): Promise<{ account: Account; hasTotp: boolean; totpSealed?: string } | undefined> {
     // The authenticator's secret comes along, still encrypted, so the code step needs no read of its own.
-    const row = await accounts()
-      .select('accounts.*', knex.raw('(select t.secret_encrypted from account_totp t where t.account_id = accounts.id) as totp_sealed'))
-      .whereRaw('lower(username) = lower(?)', [username])
-      .first() as (AccountRow & { totp_sealed: string | null }) | undefined;
+    const [row] = (await accountForLogin([username])).rows;
     if (!row) return undefined;
     return { account: toAccount(row), hasTotp: row.totp_sealed !== null, ...(row.totp_sealed !== null ? { totpSealed: row.totp_sealed } : {}) };
   }

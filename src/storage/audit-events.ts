@@ -1,5 +1,6 @@
 // Queries on the audit_events table: security events are appended and listed, never changed (the table refuses it).
 import type { Knex } from 'knex';
+import { MAX_PREPARED_ROWS, preparedStatement } from './prepared-statement.js';
 
 export interface NewAuditEvent {
   event: string;
@@ -51,6 +52,9 @@ interface AuditEventRow {
   details: Record<string, unknown>;
 }
 
+/** The columns an insert gives; the rest (id, occurred_at) are the database's. */
+const AUDIT_INSERT_COLUMNS = ['event', 'account_id', 'ip', 'user_agent', 'client_id', 'actor_id', 'details'] as const satisfies readonly (keyof AuditEventRow)[];
+
 export const MAX_AUDIT_PAGE = 500;
 // Request headers are attacker-chosen: bound what one event can store.
 const MAX_USER_AGENT = 512;
@@ -60,6 +64,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Creates the audit event queries on `knex`. */
 export function createAuditEventQueries(knex: Knex) {
   const events = () => knex<AuditEventRow>('audit_events');
+  // Every login appends one or two events, most requests that change something one: inserts of up to
+  // MAX_PREPARED_ROWS rows are prepared, one statement per row count.
+  const insertRows = Array.from({ length: MAX_PREPARED_ROWS }, (_, index) => {
+    const row = `(${AUDIT_INSERT_COLUMNS.map(() => '?').join(', ')})`;
+    return preparedStatement(
+      knex,
+      `twofold_audit_insert_${index + 1}`,
+      `insert into audit_events (${AUDIT_INSERT_COLUMNS.join(', ')}) values ${Array.from({ length: index + 1 }, () => row).join(', ')}`,
+    );
+  });
 
   /** Appends one event; the time is the database's. */
   async function record(input: NewAuditEvent | readonly NewAuditEvent[]): Promise<void> {
@@ -73,7 +87,12 @@ export function createAuditEventQueries(knex: Knex) {
       actor_id: one.actorId ?? null,
       details: JSON.stringify(one.details ?? {}) as unknown as Record<string, unknown>,
     }));
-    if (rows.length > 0) await events().insert(rows);
+    if (rows.length === 0) return;
+    if (rows.length > MAX_PREPARED_ROWS) {
+      await events().insert(rows);
+      return;
+    }
+    await insertRows[rows.length - 1]!(rows.flatMap((row) => AUDIT_INSERT_COLUMNS.map((column) => row[column])));
   }
 
   /** Events matching `filter`, newest first, at most `filter.limit`; page on with `before` = the last id returned. */

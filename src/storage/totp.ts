@@ -1,5 +1,6 @@
 // Queries on the account_totp table: one TOTP secret per account, encrypted at rest, with an atomic replay guard.
 import type { Knex } from 'knex';
+import { preparedStatement } from './prepared-statement.js';
 import type { Cipher } from '../security/encryption.js';
 import { createAccountChanges, type AccountChanges } from './account-changes.js';
 
@@ -34,6 +35,13 @@ export function createTotpQueries(knex: Knex, cipher: Cipher, changes: AccountCh
   // The account id is the encryption context, so a ciphertext copied into another account's row does not
   // decrypt: someone able to write the table cannot give a victim a secret they know.
   const context = (accountId: string) => `totp:${accountId}`;
+  // Every login with the app makes one of these two: prepared.
+  const acceptAnyStep = preparedStatement(knex, 'twofold_totp_accept_step', 'update account_totp set last_step = ?, last_used_at = now() where account_id = ? and last_step < ?');
+  const acceptSealedStep = preparedStatement(
+    knex,
+    'twofold_totp_accept_sealed_step',
+    'update account_totp set last_step = ?, last_used_at = now() where account_id = ? and last_step < ? and secret_encrypted = ?',
+  );
 
   /** The account's TOTP credential with its secret decrypted; undefined when none is connected. */
   async function find(accountId: string): Promise<TotpCredential | undefined> {
@@ -89,10 +97,8 @@ export function createTotpQueries(knex: Knex, cipher: Cipher, changes: AccountCh
     if (!UUID.test(accountId)) return false;
     // Why atomic: the check and the write are one statement, so two parallel submissions of one code
     // cannot both pass (RFC 6238 §5.2: a verifier must not accept the second attempt of a valid OTP).
-    let query = totp().where({ account_id: accountId }).andWhere('last_step', '<', step);
-    if (sealed !== undefined) query = query.andWhere('secret_encrypted', sealed);
-    const count = await query.update({ last_step: step, last_used_at: knex.fn.now() as unknown as Date });
-    return count > 0;
+    const { rowCount } = sealed === undefined ? await acceptAnyStep([step, accountId, step]) : await acceptSealedStep([step, accountId, step, sealed]);
+    return (rowCount ?? 0) > 0;
   }
 
   /** Removes the account's TOTP secret; false when there was none. */
