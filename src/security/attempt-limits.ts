@@ -126,10 +126,21 @@ export function createAttemptLimit(rule: LimitRule, store: { redis?: RedisClient
     return locked(await limiter.block(key, seconds));
   };
 
+  const redis = store.redis;
   return {
     async check(key) {
-      const res = await limiter.get(key);
-      return res && res.consumedPoints >= rule.allowed ? locked(res) : { status: 'ALLOWED', failures: res?.consumedPoints ?? 0 };
+      if (!redis) {
+        const res = await limiter.get(key);
+        return res && res.consumedPoints >= rule.allowed ? locked(res) : { status: 'ALLOWED', failures: res?.consumedPoints ?? 0 };
+      }
+      // Every step of every login checks a limit: one GET of the count rate-limiter-flexible keeps, instead of its
+      // get (a MULTI of GET and PTTL). How long a lock lasts is asked only for a key at its limit.
+      const rlKey = limiter.getKey(key);
+      const failures = Number((await redis.get(rlKey)) ?? 0);
+      if (failures < rule.allowed) return { status: 'ALLOWED', failures };
+      const ms = await redis.pttl(rlKey);
+      // -2: the key expired in between; -1 never happens (every count is kept for a window).
+      return ms === -2 ? { status: 'ALLOWED', failures: 0 } : { status: 'LOCKED', retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) };
     },
     async fail(key) {
       try {

@@ -44,6 +44,8 @@ for (const kind of ['Redis', 'in-process'] as const) {
       expect(await lockOut(limit, 'addr')).to.equal(1);
       await sleep(1_100);
       expect(await lockOut(limit, 'addr')).to.equal(2);
+      // A check while locked tells how long the lock still lasts, and the failures are not counted any further.
+      expect(await limit.check('addr')).to.deep.equal({ status: 'LOCKED', retryAfterSeconds: 2 });
       await sleep(2_100);
       expect(await lockOut(limit, 'addr')).to.equal(3);
       // Another key starts from the first lock's length.
