@@ -2,9 +2,19 @@
 import { totpCodeAt, timeStepAt } from '../../src/security/totp.js';
 import type { TestApp } from './app.js';
 
-/** A clock tests move by hand, starting at the real time. */
+/**
+ * A clock tests move by hand, starting at the real time when it is first read or set. Not when it is created: suites
+ * create theirs as mocha loads every file, minutes before a late file runs, and the sessions oidc-provider starts
+ * carry the real time (a clock that far behind would make "11 minutes later" less than ten after a login).
+ */
 export class TestClock {
-  now = Date.now();
+  #now: number | undefined;
+  get now(): number {
+    return (this.#now ??= Date.now());
+  }
+  set now(ms: number) {
+    this.#now = ms;
+  }
   readonly read = () => this.now;
   /** Moves to the next 30-second time step, so a fresh code exists. */
   nextStep(): void {
