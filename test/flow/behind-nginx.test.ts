@@ -12,7 +12,8 @@ import { Browser } from '../helpers/browser.js';
 import { signInWithCodeAndRefresh } from '../helpers/nodes.js';
 import { connectAuthenticator } from '../helpers/phone.js';
 import { discoverClient, startSignIn } from '../helpers/relying-party.js';
-import { freePort, nodeOf, startNodes, type ServerProcess } from '../helpers/server-process.js';
+import { freePort } from '../helpers/ports.js';
+import { nodeOf, startNodes, type ServerProcess } from '../helpers/server-process.js';
 import { startSmtpServer, type TestSmtpServer } from '../helpers/smtp.js';
 import { createTotpSecret, totpCodeAt } from '../../src/security/totp.js';
 

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { projectRoot } from '../../src/paths.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { freePort, nodeOf, ServerProcess } from '../helpers/server-process.js';
+import { freePort } from '../helpers/ports.js';
+import { nodeOf, ServerProcess } from '../helpers/server-process.js';
 
 interface Stage {
   env: Record<string, string>;

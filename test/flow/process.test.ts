@@ -8,8 +8,9 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { testRedisUrl } from '../helpers/app.js';
 import { openTestDatabase, testDatabaseUrl } from '../helpers/database.js';
+import { freePort, freePorts } from '../helpers/ports.js';
 import { createTestRedis, type TestRedis } from '../helpers/redis.js';
-import { freePort, ServerProcess } from '../helpers/server-process.js';
+import { ServerProcess } from '../helpers/server-process.js';
 
 async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
   const response = await fetch(url);
@@ -143,7 +144,7 @@ describe('the server process', function () {
     });
 
     it('serves Prometheus metrics on METRICS_PORT only, counting requests, security events and token results', async function () {
-      const [port, metricsPort] = [await freePort(), await freePort()];
+      const [port, metricsPort] = await freePorts(2) as [number, number];
       const server = run({ ...serverEnv(port), METRICS_PORT: String(metricsPort) });
       await server.waitForLog(/^Twofold is listening/, 30_000);
       expect(server.logs().some((line) => line.msg === `metrics at http://127.0.0.1:${metricsPort}/metrics`)).to.equal(true);

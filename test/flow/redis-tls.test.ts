@@ -9,7 +9,8 @@ import { createClient, createUser, startTestApp, type TestApp } from '../helpers
 import { Browser } from '../helpers/browser.js';
 import { startClusterSetup, startSentinelSetup, startTlsRedis, type SentinelSetup, type TlsRedis } from '../helpers/redis-servers.js';
 import { discoverClient, signIn } from '../helpers/relying-party.js';
-import { freePort, ServerProcess } from '../helpers/server-process.js';
+import { freePort } from '../helpers/ports.js';
+import { ServerProcess } from '../helpers/server-process.js';
 import { within } from '../helpers/within.js';
 
 const PASSWORD = 'redis over tls password 1';

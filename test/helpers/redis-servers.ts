@@ -2,11 +2,11 @@
 // TLS-only server, each of real redis-server processes on free ports in a temporary directory, stopped and removed afterwards.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { freePorts } from './ports.js';
 
 const run = promisify(execFile);
 const REDIS_SERVER = process.env['REDIS_SERVER'] ?? 'redis-server';
@@ -54,18 +54,6 @@ export interface ClusterSetup {
   stop(): Promise<void>;
 }
 
-/** A port nobody listens on now, from the kernel's ephemeral range. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function until<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined | false>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -81,17 +69,31 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
   }
 }
 
+type ProcessOptions = { password?: string; sentinel?: boolean; tls?: { certFile: string; keyFile: string; cert: Buffer } };
+
 /**
  * Starts redis-server with `config` lines (port, dir and log are added) and waits until it answers PING. With `tls`
- * (files in PEM), it listens on the port with TLS only, and its clients trust that certificate.
+ * (files in PEM), it listens on the port with TLS only, and its clients trust that certificate. `config` gets the
+ * port and `extraPorts` more free ports (a cluster bus port, say). A port another process took between being chosen
+ * and being bound (an outgoing connection can take any ephemeral port) makes it start again on new ones.
  */
 async function startProcess(
   dir: string,
   name: string,
-  config: string[],
-  options: { password?: string; sentinel?: boolean; tls?: { certFile: string; keyFile: string; cert: Buffer } } = {},
+  config: string[] | ((extraPorts: number[]) => string[]),
+  options: ProcessOptions & { extraPorts?: number } = {},
 ): Promise<RedisProcess> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    const [port, ...extraPorts] = await freePorts(1 + (options.extraPorts ?? 0)) as [number, ...number[]];
+    try {
+      return await startOnPorts(dir, name, typeof config === 'function' ? config(extraPorts) : config, port, options);
+    } catch (err) {
+      if (attempt === 3 || !/Address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startOnPorts(dir: string, name: string, config: string[], port: number, options: ProcessOptions): Promise<RedisProcess> {
   const confFile = path.join(dir, `${name}.conf`);
   const logFile = path.join(dir, `${name}.log`);
   const listen = options.tls
@@ -248,15 +250,15 @@ export async function startClusterSetup(options: { password: string; tls?: boole
     // With tls, clients, the cluster bus and replication all speak TLS only.
     const tls = options.tls ? await makeCertificate(dir) : undefined;
     for (const index of [1, 2, 3]) {
-      nodes.push(await startProcess(dir, `node${index}`, [
+      nodes.push(await startProcess(dir, `node${index}`, ([busPort]) => [
         'cluster-enabled yes',
-        `cluster-config-file nodes-${index}.conf`,
-        `cluster-port ${await freePort()}`,
+        `cluster-config-file nodes-${busPort}.conf`,
+        `cluster-port ${busPort}`,
         'cluster-node-timeout 5000',
         `requirepass "${options.password}"`,
         `masterauth "${options.password}"`,
         ...(tls ? ['tls-cluster yes', 'tls-replication yes'] : []),
-      ], { password: options.password, tls }));
+      ], { password: options.password, tls, extraPorts: 1 }));
     }
     const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
     const cliTls = tls ? ['--tls', '--cacert', tls.certFile] : [];

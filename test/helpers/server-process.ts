@@ -1,11 +1,11 @@
 // The real server as a child process (`node --import tsx src/main.ts`), started from a clean environment.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../src/config.js';
 import { testRedisUrl } from './app.js';
 import { testDatabaseUrl } from './database.js';
+import { freePorts } from './ports.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -37,8 +37,7 @@ export function nodeOf(config: Config, dataDir: string): Record<string, string> 
  * caller kills them (all are killed here if one does not start).
  */
 export async function startNodes(count: number, env: (port: number, index: number) => Record<string, string>): Promise<{ nodes: ServerProcess[]; ports: number[] }> {
-  const ports: number[] = [];
-  for (let i = 0; i < count; i++) ports.push(await freePort());
+  const ports = await freePorts(count);
   const nodes = ports.map((port, index) => new ServerProcess({ PORT: String(port), HOST: '127.0.0.1', ...env(port, index) }));
   try {
     await Promise.all(nodes.map((node) => node.waitForLog(/^Twofold is listening/, 60_000)));
@@ -116,11 +115,4 @@ export class ServerProcess {
   }
 }
 
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
