@@ -8,7 +8,7 @@ import type { Client } from '../storage/queries.js';
 import { clientFormValues, newClientForm, readClientForm, stringList, toClientInput, type ClientFormValues } from '../clients/client-form.js';
 import { INFO_URI_FIELDS, INFO_URI_LABELS } from '../clients/client-input.js';
 import { deleteClient } from '../clients/delete-client.js';
-import { IAT_EXPIRIES, IAT_LIST_DAYS, isIatExpiry, issueInitialAccessToken, isTokenReference, revokeInitialAccessToken } from '../clients/issue-initial-access-token.js';
+import { IAT_EXPIRIES, IAT_LIST_DAYS, isIatExpiry, issueInitialAccessToken, isTokenReference, listedSince, revokeInitialAccessToken } from '../clients/issue-initial-access-token.js';
 import { registerClient, rotateClientSecret, type ClientDeps } from '../clients/register-client.js';
 import { updateClient } from '../clients/update-client.js';
 import { adminOf, type AdminDeps } from './routes.js';
@@ -63,7 +63,7 @@ export function registerClientsSection(router: Router, deps: AdminDeps): void {
 
   // The tokens issued in the last IAT_LIST_DAYS, with what became of each, and the form to issue one.
   const renderTokens = async (ctx: Context, extra: { title: string; issued?: unknown; changed?: string }) => {
-    const tokens = await deps.queries.initialAccessTokens.list({ since: new Date(Date.now() - IAT_LIST_DAYS * 86_400_000) });
+    const tokens = await deps.queries.initialAccessTokens.list({ since: listedSince() });
     await ctx.render('admin/clients/tokens', { expiries: Object.keys(IAT_EXPIRIES), tokens, listDays: IAT_LIST_DAYS, registrationEndpoint: `${deps.issuer}/reg`, ...extra });
   };
   const findToken = async (ctx: Context) => {

@@ -13,6 +13,11 @@ export type IatExpiry = keyof typeof IAT_EXPIRIES;
 /** How far back the console and the CLI list tokens: longer than the longest lifetime, so every live one shows. */
 export const IAT_LIST_DAYS = 30;
 
+/** The start of what the console and the CLI list: IAT_LIST_DAYS ago. */
+export function listedSince(now: number = Date.now()): Date {
+  return new Date(now - IAT_LIST_DAYS * 86_400_000);
+}
+
 /** Whether a value names one of the lifetimes. */
 export function isIatExpiry(value: unknown): value is IatExpiry {
   return typeof value === 'string' && Object.hasOwn(IAT_EXPIRIES, value);
@@ -30,6 +35,7 @@ export interface IssuedToken {
  * Creates an initial access token in the provider's store (256 random bits; the store keeps only its hash) and
  * records it in the register. It carries Twofold's registration policy, which validates the client and makes the
  * token single use. A token the register could not record is removed again: every token that works is listed.
+ * The register forgets tokens older than it lists first, so it holds only what the console and the CLI can show.
  */
 export async function issueInitialAccessToken(
   deps: { provider: Provider; queries: Pick<Queries, 'initialAccessTokens'> },
@@ -37,6 +43,7 @@ export async function issueInitialAccessToken(
   by: { accountId: string | null; via: IssuedVia },
 ): Promise<IssuedToken> {
   const expiresIn = IAT_EXPIRIES[expiry];
+  await deps.queries.initialAccessTokens.forgetIssuedBefore(listedSince());
   const model = new deps.provider.InitialAccessToken({ expiresIn, policies: [REGISTRATION_POLICY] });
   const token = await model.save();
   const expiresAt = new Date(Date.now() + expiresIn * 1000);

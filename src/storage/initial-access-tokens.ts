@@ -79,8 +79,14 @@ export function createInitialAccessTokenQueries(knex: Knex) {
 
     /** The token with this reference (the first 12 characters of its id), if one was recorded. */
     async findByReference(reference: string): Promise<InitialAccessTokenRecord | undefined> {
-      const row = await select().whereRaw('left(t.id, ?) = ?', [REFERENCE_LENGTH, reference]).first();
+      // The length is part of the SQL, not a parameter, so that any plan (a generic one too) matches the reference index.
+      const row = await select().whereRaw(`left(t.id, ${REFERENCE_LENGTH}) = ?`, [reference]).first();
       return row ? toRecord(row, new Date()) : undefined;
+    },
+
+    /** Forgets the tokens issued before `cutoff`, long expired by then; returns how many. The audit log keeps their issue. */
+    async forgetIssuedBefore(cutoff: Date): Promise<number> {
+      return knex('initial_access_tokens').where('issued_at', '<', cutoff).delete();
     },
 
     /** Notes that the token registered `clientId`. */

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { Browser } from '../helpers/browser.js';
 import { createUser, testRedisUrl } from '../helpers/app.js';
 import { signInAsAdmin } from '../helpers/admin.js';
-import { testDatabaseUrl } from '../helpers/database.js';
+import { openTestDatabase, testDatabaseUrl } from '../helpers/database.js';
 import { discoverClient, exchangeCode, isCallback, openLogin, startAuthorization, submitPassword } from '../helpers/relying-party.js';
 import { runCli } from '../helpers/run-cli.js';
 import { useFlowSuite } from '../helpers/flow-suite.js';
@@ -269,6 +269,24 @@ describe('dynamic client registration', function () {
     expect((await register(webApp, token)).status).to.equal(401);
     const bad = await runCli(['clients', 'token', '--expires', '2y'], { env: { ...env, REDIS_URL: testRedisUrl() } });
     expect(bad.code).to.equal(2);
+  });
+
+  it('forgets the tokens issued more than 30 days ago, which it no longer lists, when it issues one', async function () {
+    const old = await issueInitialAccessToken(suite.app, '7d', { accountId: null, via: 'cli' });
+    const kept = await issueInitialAccessToken(suite.app, '7d', { accountId: null, via: 'cli' });
+    const database = await openTestDatabase(suite.app.config.databaseSchema);
+    try {
+      const age = (days: number) => database.knex.raw(`now() - make_interval(days => ?)`, [days]);
+      await database.knex('initial_access_tokens').where('id', 'like', `${old.reference}%`).update({ issued_at: age(31) });
+      await database.knex('initial_access_tokens').where('id', 'like', `${kept.reference}%`).update({ issued_at: age(29) });
+    } finally {
+      await database.close();
+    }
+    expect(await suite.app.queries.initialAccessTokens.findByReference(old.reference)).to.not.equal(undefined);
+
+    await newToken();
+    expect(await suite.app.queries.initialAccessTokens.findByReference(old.reference), 'issued 31 days ago').to.equal(undefined);
+    expect(await suite.app.queries.initialAccessTokens.findByReference(kept.reference), 'issued 29 days ago').to.not.equal(undefined);
   });
 
   it('lists the tokens in the console, revokes an unused one after a confirmation, and shows what became of each', async function () {

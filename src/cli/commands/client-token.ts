@@ -1,5 +1,5 @@
 // `twofold clients token`, `tokens` and `revoke-token`: initial access tokens for dynamic client registration.
-import { IAT_EXPIRIES, IAT_LIST_DAYS, isIatExpiry, isTokenReference, revokeInitialAccessToken } from '../../clients/issue-initial-access-token.js';
+import { IAT_EXPIRIES, IAT_LIST_DAYS, isIatExpiry, isTokenReference, listedSince, revokeInitialAccessToken } from '../../clients/issue-initial-access-token.js';
 import { CLI_ORIGIN, createAuditLog } from '../../security/audit.js';
 import { defineCommand, OK, userError, withStorage } from '../command.js';
 import { formatDate, formatTable, printJson } from '../output.js';
@@ -56,7 +56,7 @@ export const listTokens = defineCommand({
   --json   print a JSON array`,
   options: { all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
 }, async ({ values }, deps: ClientsDeps) => {
-  const since = new Date(Date.now() - IAT_LIST_DAYS * 86_400_000);
+  const since = listedSince();
   const tokens = await withStorage(deps.openStorage, ({ queries }) => queries.initialAccessTokens.list({ since, activeOnly: !values.all }));
   if (values.json) {
     printJson(deps.output, tokens.map((t) => ({
