@@ -2,12 +2,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
 import { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
+import { freePort } from '../test/helpers/ports.js';
 import { deleteRedisPrefix } from '../test/helpers/redis.js';
 import { startFaultProxy, targetOf, type FaultProxy } from '../test/helpers/fault-proxy.js';
 
@@ -28,15 +28,6 @@ export interface BenchServer {
 
 /** A clear failure the bench reports on one line and exits 1 with. */
 export class BenchError extends Error {}
-
-/** Asks the kernel for a free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export function databaseUrl(): string {
   return process.env['DATABASE_URL'] || 'postgres://postgres@127.0.0.1:5432/test';

@@ -3,12 +3,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../test/helpers/ports.js';
 import { runScenario, type RunResult } from '../run.js';
 import { createContext, type BenchContext, type Scenario } from '../scenarios/context.js';
 import { fullLogin } from '../scenarios/login.js';
 import { clientCredentials, refreshToken } from '../scenarios/tokens.js';
 import { PASSWORD, REDIRECT_URI, type Seeded } from '../seed.js';
-import { BenchError, freePort, root } from '../server.js';
+import { BenchError, root } from '../server.js';
 import type { ReferenceSeed } from './server.js';
 
 /** A target set against the baseline: the baseline measured `baseline` per CPU-second where the target was set. */
