@@ -8,25 +8,51 @@ import { finishInteraction, type InteractionDetails } from './load-interaction.j
 import { AppError } from '../errors.js';
 import type { AccountCache } from '../oidc/account-cache.js';
 
-/**
- * Finishes the login with the acr and amr of the method used, and records it, together with `factorEvent`
- * (e.g. the accepted code) when the last step has one.
- */
-export async function completeLogin(
-  deps: { provider: Provider; loginState: LoginStateStore; audit: AuditLog; accounts: Pick<AccountCache, 'find'> },
-  ctx: Context,
-  login: { interaction: InteractionDetails; accountId: string; method: LoginMethod; origin: RequestOrigin; factorEvent?: AuditEventName },
-): Promise<void> {
-  // An account disabled while this login was between its steps gets no session (and so none to revive on enabling).
-  // Read through the account cache, which the token exchange then finds warm: no extra Postgres round trip.
-  const account = await deps.accounts.find(login.accountId);
-  if (!account || account.disabled) {
-    await deps.loginState.clear(login.interaction.uid);
-    throw new AppError('INTERACTION_EXPIRED');
-  }
+type CompleteLoginDeps = { provider: Provider; loginState: LoginStateStore; audit: AuditLog; accounts: Pick<AccountCache, 'find'> };
+
+interface FinishedLogin {
+  interaction: InteractionDetails;
+  accountId: string;
+  method: LoginMethod;
+  origin: RequestOrigin;
+  /** The event of the last step (e.g. the accepted code), recorded before login.succeeded. */
+  factorEvent?: AuditEventName;
+}
+
+/** The audit events of a login that succeeded: the last step's event when it has one, then login.succeeded. */
+export function loginEvents(login: Omit<FinishedLogin, 'interaction'>): AuditEntry[] {
   const { acr, amr } = LOGIN_RESULTS[login.method];
   const events: AuditEntry[] = [{ event: 'login.succeeded', origin: login.origin, accountId: login.accountId, details: { acr, amr } }];
   if (login.factorEvent) events.unshift({ event: login.factorEvent, origin: login.origin, accountId: login.accountId });
-  await Promise.all([deps.audit.recordAll(events), deps.loginState.clear(login.interaction.uid)]);
-  await finishInteraction(ctx, login.interaction, { login: { accountId: login.accountId, acr, amr: [...amr], remember: true } });
+  return events;
+}
+
+/**
+ * Ends the login when its account was disabled while the login was between its steps: it gets no session (and so
+ * none to revive on enabling). Read through the account cache, which the token exchange then finds warm.
+ */
+export async function refuseDisabledAccount(deps: Pick<CompleteLoginDeps, 'accounts' | 'loginState'>, uid: string, accountId: string): Promise<void> {
+  const account = await deps.accounts.find(accountId);
+  if (!account || account.disabled) {
+    await deps.loginState.clear(uid);
+    throw new AppError('INTERACTION_EXPIRED');
+  }
+}
+
+/** Finishes the login with the acr and amr of the method used, and records it (loginEvents). */
+export async function completeLogin(deps: CompleteLoginDeps, ctx: Context, login: FinishedLogin): Promise<void> {
+  await refuseDisabledAccount(deps, login.interaction.uid, login.accountId);
+  await Promise.all([deps.audit.recordAll(loginEvents(login)), deps.loginState.clear(login.interaction.uid)]);
+  await finishInteraction(ctx, login.interaction, loginResult(login));
+}
+
+/** As completeLogin, for a login whose account was checked and whose events were recorded with its last step. */
+export async function completeRecordedLogin(deps: Pick<CompleteLoginDeps, 'loginState'>, ctx: Context, login: Omit<FinishedLogin, 'origin' | 'factorEvent'>): Promise<void> {
+  await deps.loginState.clear(login.interaction.uid);
+  await finishInteraction(ctx, login.interaction, loginResult(login));
+}
+
+function loginResult(login: Pick<FinishedLogin, 'accountId' | 'method'>) {
+  const { acr, amr } = LOGIN_RESULTS[login.method];
+  return { login: { accountId: login.accountId, acr, amr: [...amr], remember: true } };
 }

@@ -2,6 +2,7 @@
 import type { Context } from 'koa';
 import type { Logger } from '../logger.js';
 import type { Queries } from '../storage/queries.js';
+import type { NewAuditEvent } from '../storage/audit-events.js';
 
 /** Every security event Twofold records. */
 export const AUDIT_EVENTS = [
@@ -70,6 +71,11 @@ export interface AuditLog {
   record(event: AuditEventName, origin: RequestOrigin, accountId: string | null, details?: Record<string, unknown>, actorId?: string): Promise<void>;
   /** Records several events of one request together (one write: all of them or none). */
   recordAll(entries: readonly AuditEntry[]): Promise<void>;
+  /**
+   * Records events as part of another write: `write` inserts the rows in its own statement and says whether it
+   * happened (e.g. TotpQueries.acceptStep); the events are logged and counted only then. Returns what `write` did.
+   */
+  recordWith(entries: readonly AuditEntry[], write: (rows: readonly NewAuditEvent[]) => Promise<boolean>): Promise<boolean>;
 }
 
 /** The origin of what an operator does with the twofold CLI: no address, the CLI as the program. */
@@ -90,17 +96,26 @@ export function observeAuditEvents(observer: (event: AuditEventName) => void): v
 
 /** Creates the audit log; a failed write fails the request, so no security event goes unrecorded. */
 export function createAuditLog(queries: Pick<Queries, 'auditEvents'>, logger: Logger): AuditLog {
-  async function recordAll(entries: readonly AuditEntry[]): Promise<void> {
-    await queries.auditEvents.record(entries.map(({ event, origin, accountId, details = {}, actorId }) => (
-      { event, accountId, ip: origin.ip, userAgent: origin.userAgent ?? null, clientId: origin.clientId ?? null, actorId: actorId ?? null, details }
-    )));
+  const toRows = (entries: readonly AuditEntry[]): NewAuditEvent[] => entries.map(({ event, origin, accountId, details = {}, actorId }) => (
+    { event, accountId, ip: origin.ip, userAgent: origin.userAgent ?? null, clientId: origin.clientId ?? null, actorId: actorId ?? null, details }
+  ));
+  const announce = (entries: readonly AuditEntry[]): void => {
     for (const { event, origin, accountId, details = {}, actorId } of entries) {
       logger.info({ audit: event, accountId, actorId, ip: origin.ip, clientId: origin.clientId, ...details }, event);
       auditObserver?.(event);
     }
+  };
+  async function recordAll(entries: readonly AuditEntry[]): Promise<void> {
+    await queries.auditEvents.record(toRows(entries));
+    announce(entries);
   }
   return {
     record: (event, origin, accountId, details, actorId) => recordAll([{ event, origin, accountId, ...(details ? { details } : {}), ...(actorId ? { actorId } : {}) }]),
     recordAll,
+    async recordWith(entries, write) {
+      const done = await write(toRows(entries));
+      if (done) announce(entries);
+      return done;
+    },
   };
 }

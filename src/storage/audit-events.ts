@@ -55,6 +55,46 @@ interface AuditEventRow {
 /** The columns an insert gives; the rest (id, occurred_at) are the database's. */
 const AUDIT_INSERT_COLUMNS = ['event', 'account_id', 'ip', 'user_agent', 'client_id', 'actor_id', 'details'] as const satisfies readonly (keyof AuditEventRow)[];
 
+// The inserted columns whose type is not text.
+const NOT_TEXT = { account_id: 'uuid', actor_id: 'uuid', details: 'jsonb' } as const satisfies Partial<Record<(typeof AUDIT_INSERT_COLUMNS)[number], string>>;
+
+type AuditInsertRow = Pick<AuditEventRow, (typeof AUDIT_INSERT_COLUMNS)[number]>;
+
+function toAuditRow(one: NewAuditEvent): AuditInsertRow {
+  return {
+    event: one.event,
+    account_id: one.accountId ?? null,
+    ip: truncate(one.ip, MAX_IP),
+    user_agent: truncate(one.userAgent, MAX_USER_AGENT),
+    client_id: one.clientId ?? null,
+    actor_id: one.actorId ?? null,
+    details: JSON.stringify(one.details ?? {}) as unknown as Record<string, unknown>,
+  };
+}
+
+function auditBindings(row: AuditInsertRow): (string | null)[] {
+  return AUDIT_INSERT_COLUMNS.map((column) => row[column] as string | null);
+}
+
+/**
+ * An insert of `count` audit events that happens only when the statement `condition` (a data-modifying query with
+ * RETURNING, run first as a CTE) returned a row: both in one statement, so one commits exactly when the other
+ * does. Bindings: the condition's, then auditEventBindings(events).
+ */
+export function auditInsertWhen(condition: string, count: number): string {
+  const columns = AUDIT_INSERT_COLUMNS.join(', ');
+  const values = Array.from({ length: count }, () => `(${AUDIT_INSERT_COLUMNS.map(() => '?').join(', ')})`).join(', ');
+  // VALUES gives its untyped parameters the type text: the columns of other types are cast back.
+  const selected = AUDIT_INSERT_COLUMNS.map((column) => (column in NOT_TEXT ? `${column}::${NOT_TEXT[column as keyof typeof NOT_TEXT]}` : column)).join(', ');
+  return `with done as (${condition}) insert into audit_events (${columns}) `
+    + `select ${selected} from (values ${values}) as event_row (${columns}) where exists (select from done)`;
+}
+
+/** The bindings auditInsertWhen takes for `events`, after the condition's own. */
+export function auditEventBindings(events: readonly NewAuditEvent[]): (string | null)[] {
+  return events.map(toAuditRow).flatMap(auditBindings);
+}
+
 export const MAX_AUDIT_PAGE = 500;
 // Request headers are attacker-chosen: bound what one event can store.
 const MAX_USER_AGENT = 512;
@@ -78,21 +118,13 @@ export function createAuditEventQueries(knex: Knex) {
   /** Appends one event; the time is the database's. */
   async function record(input: NewAuditEvent | readonly NewAuditEvent[]): Promise<void> {
     // Several events of one request go in as one statement: all or none of them, in one round trip.
-    const rows = (Array.isArray(input) ? input : [input]).map((one: NewAuditEvent) => ({
-      event: one.event,
-      account_id: one.accountId ?? null,
-      ip: truncate(one.ip, MAX_IP),
-      user_agent: truncate(one.userAgent, MAX_USER_AGENT),
-      client_id: one.clientId ?? null,
-      actor_id: one.actorId ?? null,
-      details: JSON.stringify(one.details ?? {}) as unknown as Record<string, unknown>,
-    }));
+    const rows = (Array.isArray(input) ? input : [input]).map(toAuditRow);
     if (rows.length === 0) return;
     if (rows.length > MAX_PREPARED_ROWS) {
       await events().insert(rows);
       return;
     }
-    await insertRows[rows.length - 1]!(rows.flatMap((row) => AUDIT_INSERT_COLUMNS.map((column) => row[column])));
+    await insertRows[rows.length - 1]!(rows.flatMap(auditBindings));
   }
 
   /** Events matching `filter`, newest first, at most `filter.limit`; page on with `before` = the last id returned. */

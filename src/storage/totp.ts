@@ -1,6 +1,7 @@
 // Queries on the account_totp table: one TOTP secret per account, encrypted at rest, with an atomic replay guard.
 import type { Knex } from 'knex';
-import { preparedStatement } from './prepared-statement.js';
+import { MAX_PREPARED_ROWS, preparedStatement } from './prepared-statement.js';
+import { auditEventBindings, auditInsertWhen, type NewAuditEvent } from './audit-events.js';
 import type { Cipher } from '../security/encryption.js';
 import { createAccountChanges, type AccountChanges } from './account-changes.js';
 
@@ -35,13 +36,16 @@ export function createTotpQueries(knex: Knex, cipher: Cipher, changes: AccountCh
   // The account id is the encryption context, so a ciphertext copied into another account's row does not
   // decrypt: someone able to write the table cannot give a victim a secret they know.
   const context = (accountId: string) => `totp:${accountId}`;
-  // Every login with the app makes one of these two: prepared.
-  const acceptAnyStep = preparedStatement(knex, 'twofold_totp_accept_step', 'update account_totp set last_step = ?, last_used_at = now() where account_id = ? and last_step < ?');
-  const acceptSealedStep = preparedStatement(
-    knex,
-    'twofold_totp_accept_sealed_step',
-    'update account_totp set last_step = ?, last_used_at = now() where account_id = ? and last_step < ? and secret_encrypted = ?',
-  );
+  // Every login with the app makes one of these: prepared.
+  const ACCEPT_ANY = 'update account_totp set last_step = ?, last_used_at = now() where account_id = ? and last_step < ?';
+  const ACCEPT_SEALED = `${ACCEPT_ANY} and secret_encrypted = ?`;
+  const acceptAnyStep = preparedStatement(knex, 'twofold_totp_accept_step', ACCEPT_ANY);
+  const acceptSealedStep = preparedStatement(knex, 'twofold_totp_accept_sealed_step', ACCEPT_SEALED);
+  // The same with the login's audit events: one statement and one commit instead of two, and never the one without the other.
+  const acceptAndRecord = Array.from({ length: MAX_PREPARED_ROWS }, (_, index) => ({
+    any: preparedStatement(knex, `twofold_totp_accept_step_audit_${index + 1}`, auditInsertWhen(`${ACCEPT_ANY} returning 1`, index + 1)),
+    sealed: preparedStatement(knex, `twofold_totp_accept_sealed_step_audit_${index + 1}`, auditInsertWhen(`${ACCEPT_SEALED} returning 1`, index + 1)),
+  }));
 
   /** The account's TOTP credential with its secret decrypted; undefined when none is connected. */
   async function find(accountId: string): Promise<TotpCredential | undefined> {
@@ -90,14 +94,23 @@ export function createTotpQueries(knex: Knex, cipher: Cipher, changes: AccountCh
   /**
    * Records `step` as used if it is later than the last accepted one; false when it is not (a replayed or older
    * code). With `sealed`, only while that is still the stored secret: a code checked against a secret read earlier
-   * is never accepted after the authenticator was replaced or removed meanwhile.
+   * is never accepted after the authenticator was replaced or removed meanwhile. `audit` events (at most
+   * MAX_PREPARED_ROWS) are appended in the same statement, exactly when the step is accepted.
    */
-  async function acceptStep(accountId: string, step: number, sealed?: string): Promise<boolean> {
+  async function acceptStep(accountId: string, step: number, sealed?: string, audit: readonly NewAuditEvent[] = []): Promise<boolean> {
     checkStep(step);
+    if (audit.length > MAX_PREPARED_ROWS) throw new RangeError(`at most ${MAX_PREPARED_ROWS} audit events go with an accepted step, got ${audit.length}`);
     if (!UUID.test(accountId)) return false;
     // Why atomic: the check and the write are one statement, so two parallel submissions of one code
     // cannot both pass (RFC 6238 §5.2: a verifier must not accept the second attempt of a valid OTP).
-    const { rowCount } = sealed === undefined ? await acceptAnyStep([step, accountId, step]) : await acceptSealedStep([step, accountId, step, sealed]);
+    const bindings = sealed === undefined ? [step, accountId, step] : [step, accountId, step, sealed];
+    if (audit.length > 0) {
+      // The events are inserted exactly when the step is accepted: rowCount counts them.
+      const statements = acceptAndRecord[audit.length - 1]!;
+      const { rowCount } = await (sealed === undefined ? statements.any : statements.sealed)([...bindings, ...auditEventBindings(audit)]);
+      return (rowCount ?? 0) > 0;
+    }
+    const { rowCount } = sealed === undefined ? await acceptAnyStep(bindings) : await acceptSealedStep(bindings);
     return (rowCount ?? 0) > 0;
   }
 

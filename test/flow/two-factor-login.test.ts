@@ -183,6 +183,8 @@ describe('logging in with two-factor authentication', function () {
     const refused = await browser.submit(page, '/totp', { code: codeFor(secret, suite.clock) }, isCallback(suite.rp));
     expect(refused.stoppedAt, 'no code reaches the client').to.equal(undefined);
     expect(refused.status).to.equal(400);
+    const events = await suite.app.queries.auditEvents.list({ accountId: account.id, limit: 20 });
+    expect(events.map((e) => e.event), 'no code accepted, no login recorded').not.to.include.any.members(['mfa.totp.accepted', 'login.succeeded']);
     // Enabling the account again revives nothing: the browser has no session.
     await suite.app.queries.accounts.changeDisabled(account.id, false);
     const silent = await openLogin(browser, suite.rp, await startAuthorization(suite.rp, { prompt: 'none' }));

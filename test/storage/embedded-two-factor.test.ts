@@ -71,4 +71,17 @@ describe('storage: two-factor and audit tables on the embedded database (PGlite)
     }
     expect(await queries.auditEvents.list({ limit: 10 })).to.deep.equal(events);
   });
+  it("accepts a login's step together with its audit events, in one statement", async () => {
+    const created = await queries.accounts.create({ username: 'admin2', name: 'Admin', email: 'b@example.com', role: 'sysadmin', passwordHash: 'h' });
+    if (created.status !== 'CREATED') throw new Error('not created');
+    const id = created.account.id;
+    await queries.totp.connect(id, 'SECRET', 100);
+    const { sealed } = (await queries.totp.find(id))!;
+    const events = [{ event: 'mfa.totp.accepted', accountId: id, ip: '127.0.0.1' }, { event: 'login.succeeded', accountId: id, details: { amr: ['otp'] } }];
+    expect(await queries.totp.acceptStep(id, 101, sealed, events)).to.equal(true);
+    // The events only with an accepted step: a replay adds none.
+    expect(await queries.totp.acceptStep(id, 101, sealed, events)).to.equal(false);
+    const listed = await queries.auditEvents.list({ accountId: id, limit: 10 });
+    expect(listed.map((e) => [e.event, e.ip, e.details])).to.deep.equal([['login.succeeded', null, { amr: ['otp'] }], ['mfa.totp.accepted', '127.0.0.1', {}]]);
+  });
 });

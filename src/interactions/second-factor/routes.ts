@@ -5,7 +5,7 @@ import { describeLockTime, CODE_FAILURES_PER_LOGIN } from '../../security/attemp
 import { requestOrigin } from '../../security/audit.js';
 import { AppError } from '../../errors.js';
 import { ACR_PASSWORD_EMAIL, acrRank, requestedAcrRank } from '../../oidc/acr.js';
-import { completeLogin } from '../complete-login.js';
+import { completeRecordedLogin, loginEvents, refuseDisabledAccount } from '../complete-login.js';
 import type { InteractionDeps } from '../deps.js';
 import type { LoginState } from '../login-state.js';
 import { loadInteractionAndState, type InteractionDetails } from '../load-interaction.js';
@@ -33,10 +33,16 @@ export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): vo
     const origin = requestOrigin(ctx, details.params['client_id']);
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
 
-    const result = await verifyTotpLogin({ queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock }, { accountId: state.accountId, code: body['code'], carried: state.totpSealed });
+    // Checked before the code, as the login's events are recorded in the statement that accepts it.
+    await refuseDisabledAccount(deps, details.uid, state.accountId);
+    const onAccept = loginEvents({ accountId: state.accountId, method: 'totp', origin, factorEvent: 'mfa.totp.accepted' });
+    const result = await verifyTotpLogin(
+      { queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock, audit: deps.audit },
+      { accountId: state.accountId, code: body['code'], carried: state.totpSealed, onAccept },
+    );
     switch (result.status) {
       case 'OK':
-        return completeLogin(deps, ctx, { interaction: details, accountId: state.accountId, method: 'totp', origin, factorEvent: 'mfa.totp.accepted' });
+        return completeRecordedLogin(deps, ctx, { interaction: details, accountId: state.accountId, method: 'totp' });
       case 'INVALID_FORMAT':
         ctx.status = 400;
         return showCode(ctx, details, { error: 'FORMAT' });

@@ -1,5 +1,6 @@
 // The authenticator-app step of a login: the code check, the replay guard and the attempt limit.
 import type { AttemptLimit } from '../../security/attempt-limits.js';
+import type { AuditEntry, AuditLog } from '../../security/audit.js';
 import { clockOffsetMinutes, matchTotpStep, normalizeTotpCode, type Clock } from '../../security/totp.js';
 import type { Queries } from '../../storage/queries.js';
 import type { TotpSecret } from '../../storage/totp.js';
@@ -13,11 +14,12 @@ export type TotpLoginResult =
 
 /**
  * Checks a code typed at login against the account's authenticator. `carried` is its secret as read with the
- * account at the password step (LoginState.totpSealed); without it the secret is read here.
+ * account at the password step (LoginState.totpSealed); without it the secret is read here. `onAccept` events
+ * are recorded with the accepted step, in the same statement (none when the code is refused).
  */
 export async function verifyTotpLogin(
-  deps: { queries: Pick<Queries, 'totp'>; limit: AttemptLimit; clock: Clock },
-  input: { accountId: string; code: unknown; carried?: string | undefined },
+  deps: { queries: Pick<Queries, 'totp'>; limit: AttemptLimit; clock: Clock; audit?: Pick<AuditLog, 'recordWith'> },
+  input: { accountId: string; code: unknown; carried?: string | undefined; onAccept?: readonly AuditEntry[] },
 ): Promise<TotpLoginResult> {
   const code = normalizeTotpCode(input.code);
   const { accountId } = input;
@@ -30,10 +32,13 @@ export async function verifyTotpLogin(
   let totp = carried ?? read ?? (input.carried ? await deps.queries.totp.find(accountId) : undefined);
   if (!totp) return { status: 'NOT_CONNECTED' };
 
+  const accept = (step: number, sealed: string): Promise<boolean> => deps.audit && input.onAccept
+    ? deps.audit.recordWith(input.onAccept, (rows) => deps.queries.totp.acceptStep(accountId, step, sealed, rows))
+    : deps.queries.totp.acceptStep(accountId, step, sealed);
   let step = matchTotpStep(totp.secret, code, deps.clock);
   // The step is recorded atomically in Postgres, only while this secret is the stored one: a code (or an older
   // one) is accepted once, on any node, and never against an authenticator replaced since it was read.
-  let accepted = step !== undefined && (await deps.queries.totp.acceptStep(accountId, step, totp.sealed));
+  let accepted = step !== undefined && (await accept(step, totp.sealed));
   if (!accepted && carried) {
     // What this login carried may be out of date: the answer is decided on the stored authenticator.
     const stored = await deps.queries.totp.find(accountId);
@@ -41,7 +46,7 @@ export async function verifyTotpLogin(
     if (stored.sealed !== totp.sealed) {
       totp = stored;
       step = matchTotpStep(totp.secret, code, deps.clock);
-      accepted = step !== undefined && (await deps.queries.totp.acceptStep(accountId, step, totp.sealed));
+      accepted = step !== undefined && (await accept(step, totp.sealed));
     }
   }
   if (accepted) {
