@@ -11,7 +11,7 @@ import { markStoreUnavailable } from '../http/handle-errors.js';
 import { buildConfiguration } from './configuration.js';
 import { createAuditLog, requestOrigin, type AuditEventName, type AuditLog } from '../security/audit.js';
 import { createClientFinder } from './find-client.js';
-import { attachClientCache, createClientCache, shareClientCache } from './client-cache.js';
+import { attachClientCache, createClientCache, reuseBuiltClients, shareClientCache } from './client-cache.js';
 import { createClientWriter } from './write-client.js';
 import { handleRegistrationEvents } from './registration.js';
 import { countTokenRequest } from '../metrics.js';
@@ -78,6 +78,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Rotated keys reach this provider without a restart: reloaded from Postgres, switched at their sign-from time.
   deps.keys.signing.attach(provider);
   attachClientCache(provider, clientCache);
+  reuseBuiltClients(provider, clientCache, (configuration.clients ?? []).map((client) => client.client_id));
   checkHashedClientSecrets(provider, deps.clientSecrets);
   handleRegistrationEvents(provider, { audit: createAuditLog(deps.queries, deps.logger), logger: deps.logger, queries: deps.queries });
   provider.proxy = deps.config.trustProxy;

@@ -1,7 +1,8 @@
 // The client cache: TTLs for found and unknown clients, LRU eviction, invalidation, loads racing a change, sharing.
+import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
-import type { ClientMetadata } from 'oidc-provider';
-import { createClientCache, shareClientCache } from '../../src/oidc/client-cache.js';
+import Provider, { type Adapter, type ClientMetadata } from 'oidc-provider';
+import { createClientCache, reuseBuiltClients, shareClientCache } from '../../src/oidc/client-cache.js';
 import type { ClientChangeListener, ClientChanges } from '../../src/storage/short-lived/client-changes.js';
 
 function setUp(options: { maxEntries?: number } = {}) {
@@ -111,5 +112,64 @@ describe('client cache', () => {
   it('is left as it is without a channel (one process)', () => {
     const { cache } = setUp();
     expect(shareClientCache(cache, undefined)).to.equal(cache);
+  });
+
+  describe('with oidc-provider: the Client built from cached metadata', () => {
+    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    function providerOver(rows: Map<string, ClientMetadata>) {
+      const cache = createClientCache(async (id) => {
+        const row = rows.get(id);
+        return row && { ...row };
+      });
+      const lookups: string[] = [];
+      // Only the Client model is read here: through the cache, as createProvider's adapter does.
+      const adapter = class implements Partial<Adapter> {
+        constructor(readonly name: string) {}
+        async find(id: string) {
+          if (this.name !== 'Client') return undefined;
+          lookups.push(id);
+          return cache.find(id);
+        }
+      };
+      const fixed: ClientMetadata = { client_id: 'fixed', token_endpoint_auth_method: 'none', redirect_uris: ['https://fixed.example/cb'] };
+      const provider = new Provider('http://127.0.0.1', {
+        adapter: adapter as never, clients: [fixed], jwks: { keys: [jwk] }, features: { devInteractions: { enabled: false } },
+      });
+      reuseBuiltClients(provider, cache, ['fixed']);
+      return { provider, cache, lookups };
+    }
+    const client = (id: string, uri: string): ClientMetadata => ({ client_id: id, token_endpoint_auth_method: 'none', redirect_uris: [uri] });
+
+    it('hands out the same Client while the metadata is unchanged, without oidc-provider looking it up again', async () => {
+      const rows = new Map([['a', client('a', 'https://a.example/cb')]]);
+      const { provider, lookups } = providerOver(rows);
+      const first = await provider.Client.find('a');
+      expect(first?.redirectUris).to.deep.equal(['https://a.example/cb']);
+      expect(await provider.Client.find('a')).to.equal(first);
+      expect(lookups).to.deep.equal(['a']);
+    });
+
+    it('builds the changed client after a change, and finds no client once it is gone', async () => {
+      const rows = new Map([['a', client('a', 'https://a.example/cb')]]);
+      const { provider, cache } = providerOver(rows);
+      const before = await provider.Client.find('a');
+      rows.set('a', client('a', 'https://changed.example/cb'));
+      cache.invalidate('a');
+      const after = await provider.Client.find('a');
+      expect(after).to.not.equal(before);
+      expect(after?.redirectUris).to.deep.equal(['https://changed.example/cb']);
+      expect(await provider.Client.find('a')).to.equal(after);
+      rows.delete('a');
+      cache.invalidate('a');
+      expect(await provider.Client.find('a')).to.equal(undefined);
+      expect(await provider.Client.find('unknown')).to.equal(undefined);
+    });
+
+    it('finds the clients of the configuration as oidc-provider does, whatever the cache holds', async () => {
+      const rows = new Map([['fixed', client('fixed', 'https://not-this.example/cb')]]);
+      const { provider, lookups } = providerOver(rows);
+      expect((await provider.Client.find('fixed'))?.redirectUris).to.deep.equal(['https://fixed.example/cb']);
+      expect(lookups).to.deep.equal([]);
+    });
   });
 });
