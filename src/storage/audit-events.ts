@@ -85,7 +85,10 @@ export function auditInsertWhen(condition: string, count: number): string {
   const columns = AUDIT_INSERT_COLUMNS.join(', ');
   const values = Array.from({ length: count }, () => `(${AUDIT_INSERT_COLUMNS.map(() => '?').join(', ')})`).join(', ');
   // VALUES gives its untyped parameters the type text: the columns of other types are cast back.
-  const selected = AUDIT_INSERT_COLUMNS.map((column) => (column in NOT_TEXT ? `${column}::${NOT_TEXT[column as keyof typeof NOT_TEXT]}` : column)).join(', ');
+  const selected = AUDIT_INSERT_COLUMNS.map((column) => {
+    const type: string | undefined = NOT_TEXT[column as keyof typeof NOT_TEXT];
+    return type ? `${column}::${type}` : column;
+  }).join(', ');
   return `with done as (${condition}) insert into audit_events (${columns}) `
     + `select ${selected} from (values ${values}) as event_row (${columns}) where exists (select from done)`;
 }

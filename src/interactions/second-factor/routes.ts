@@ -35,10 +35,10 @@ export function addSecondFactorRoutes(router: Router, deps: InteractionDeps): vo
 
     // Checked before the code, as the login's events are recorded in the statement that accepts it.
     await refuseDisabledAccount(deps, details.uid, state.accountId);
-    const onAccept = loginEvents({ accountId: state.accountId, method: 'totp', origin, factorEvent: 'mfa.totp.accepted' });
+    const events = loginEvents({ accountId: state.accountId, method: 'totp', origin, factorEvent: 'mfa.totp.accepted' });
     const result = await verifyTotpLogin(
-      { queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock, audit: deps.audit },
-      { accountId: state.accountId, code: body['code'], carried: state.totpSealed, onAccept },
+      { queries: deps.queries, limit: deps.limits.secondFactor, clock: deps.clock },
+      { accountId: state.accountId, code: body['code'], carried: state.totpSealed, onAccept: { audit: deps.audit, events } },
     );
     switch (result.status) {
       case 'OK':

@@ -14,12 +14,15 @@ export type TotpLoginResult =
 
 /**
  * Checks a code typed at login against the account's authenticator. `carried` is its secret as read with the
- * account at the password step (LoginState.totpSealed); without it the secret is read here. `onAccept` events
- * are recorded with the accepted step, in the same statement (none when the code is refused).
+ * account at the password step (LoginState.totpSealed); without it the secret is read here. The `onAccept`
+ * events are recorded in `audit` with the accepted step, in the same statement (none when the code is refused).
  */
 export async function verifyTotpLogin(
-  deps: { queries: Pick<Queries, 'totp'>; limit: AttemptLimit; clock: Clock; audit?: Pick<AuditLog, 'recordWith'> },
-  input: { accountId: string; code: unknown; carried?: string | undefined; onAccept?: readonly AuditEntry[] },
+  deps: { queries: Pick<Queries, 'totp'>; limit: AttemptLimit; clock: Clock },
+  input: {
+    accountId: string; code: unknown; carried?: string | undefined;
+    onAccept?: { audit: Pick<AuditLog, 'recordWith'>; events: readonly AuditEntry[] };
+  },
 ): Promise<TotpLoginResult> {
   const code = normalizeTotpCode(input.code);
   const { accountId } = input;
@@ -32,8 +35,9 @@ export async function verifyTotpLogin(
   let totp = carried ?? read ?? (input.carried ? await deps.queries.totp.find(accountId) : undefined);
   if (!totp) return { status: 'NOT_CONNECTED' };
 
-  const accept = (step: number, sealed: string): Promise<boolean> => deps.audit && input.onAccept
-    ? deps.audit.recordWith(input.onAccept, (rows) => deps.queries.totp.acceptStep(accountId, step, sealed, rows))
+  const { onAccept } = input;
+  const accept = (step: number, sealed: string): Promise<boolean> => onAccept
+    ? onAccept.audit.recordWith(onAccept.events, (rows) => deps.queries.totp.acceptStep(accountId, step, sealed, rows))
     : deps.queries.totp.acceptStep(accountId, step, sealed);
   let step = matchTotpStep(totp.secret, code, deps.clock);
   // The step is recorded atomically in Postgres, only while this secret is the stored one: a code (or an older
