@@ -40,26 +40,38 @@ export interface CpuSample {
   redis: number;
 }
 
-/** CPU seconds used so far by the server's pid, every `postgres` process and every `redis-server` process. */
-export function sampleCpu(serverPid: number): CpuSample {
-  const sample: CpuSample = { twofold: 0, postgres: 0, redis: 0 };
+/** CPU ticks so far of each counted process, by pid, with the store it is counted under. */
+export interface CpuReading {
+  ticks: Map<number, { store: keyof CpuSample; ticks: number }>;
+}
+
+/** Reads the CPU used so far by the server's pid, every `postgres` process and every `redis-server` process. */
+export function sampleCpu(serverPid: number): CpuReading {
+  const ticks: CpuReading['ticks'] = new Map();
   for (const entry of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(entry)) continue;
     const pid = Number(entry);
     const stat = readStat(pid);
     if (!stat) continue;
-    if (pid === serverPid) sample.twofold += stat.ticks;
-    else if (stat.comm === 'postgres') sample.postgres += stat.ticks;
-    else if (stat.comm === 'redis-server') sample.redis += stat.ticks;
+    const store = pid === serverPid ? 'twofold' : stat.comm === 'postgres' ? 'postgres' : stat.comm === 'redis-server' ? 'redis' : undefined;
+    if (store) ticks.set(pid, { store, ticks: stat.ticks });
   }
-  const hz = clockTicks();
-  return { twofold: sample.twofold / hz, postgres: sample.postgres / hz, redis: sample.redis / hz };
+  return { ticks };
 }
 
-/** CPU used between two samples; a backend that exited in between only loses its own share (never negative). */
-export function cpuBetween(before: CpuSample, after: CpuSample): CpuSample {
-  const d = (a: number, b: number) => Math.max(0, Math.round((b - a) * 1000) / 1000);
-  return { twofold: d(before.twofold, after.twofold), postgres: d(before.postgres, after.postgres), redis: d(before.redis, after.redis) };
+/**
+ * CPU seconds used between two readings, process by process: one that started in between counts from zero, and
+ * one that exited in between (a pooled Postgres backend closed as idle) loses only its own share, not the others'.
+ */
+export function cpuBetween(before: CpuReading, after: CpuReading): CpuSample {
+  const used: CpuSample = { twofold: 0, postgres: 0, redis: 0 };
+  for (const [pid, now] of after.ticks) {
+    const then = before.ticks.get(pid);
+    // A pid reused by another process since the first reading shows fewer ticks than before: it counts from zero.
+    used[now.store] += then && then.store === now.store && then.ticks <= now.ticks ? now.ticks - then.ticks : now.ticks;
+  }
+  const seconds = (t: number) => Math.round((t / clockTicks()) * 1000) / 1000;
+  return { twofold: seconds(used.twofold), postgres: seconds(used.postgres), redis: seconds(used.redis) };
 }
 
 /** Whether any process with this comm name runs on this machine. */
