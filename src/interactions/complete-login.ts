@@ -48,8 +48,8 @@ export async function completeLogin(deps: CompleteLoginDeps, ctx: Context, login
 
 /** As completeLogin, for a login whose account was checked and whose events were recorded with its last step. */
 export async function completeRecordedLogin(deps: Pick<CompleteLoginDeps, 'loginState'>, ctx: Context, login: Omit<FinishedLogin, 'origin' | 'factorEvent'>): Promise<void> {
-  await deps.loginState.clear(login.interaction.uid);
-  await finishInteraction(ctx, login.interaction, loginResult(login));
+  // Together (one round trip): a state left behind by a failed clear expires with the interaction, unused.
+  await Promise.all([deps.loginState.clear(login.interaction.uid), finishInteraction(ctx, login.interaction, loginResult(login))]);
 }
 
 function loginResult(login: Pick<FinishedLogin, 'accountId' | 'method'>) {
