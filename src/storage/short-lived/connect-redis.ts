@@ -1,8 +1,10 @@
 // Opens the production Redis connection to one server, a Sentinel-managed master or a Cluster: fail fast while Redis
 // is down, reconnect forever, log outages once.
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisAddress, RedisConnection } from '../../config.js';
+import { coalesceWrites } from './coalesce-writes.js';
 
 /** A connection made by connectRedis: a Redis for one server or Sentinel, a Cluster for Redis Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -86,6 +88,9 @@ export function connectRedis(connection: RedisConnection, logger?: RedisConnecti
 export function connectRedis(target: string | RedisConnection, logger?: RedisConnectionLogger, role: ConnectionRole = {}): RedisClient {
   const connection: RedisConnection = typeof target === 'string' ? { mode: 'standalone', url: target } : target;
   const client = connection.mode === 'cluster' ? openCluster(connection, role) : openServer(connection, role);
+  // The commands of one round of the event loop leave together (coalesceWrites), on every connection it opens.
+  if (client instanceof Cluster) client.on('+node', (node: Redis) => coalesceEachConnection(node));
+  else coalesceEachConnection(client);
 
   client.on('ready', () => {
     // The offline queue lets startup commands wait for the first connection; after that, commands issued
@@ -148,6 +153,7 @@ function openServer(connection: Exclude<RedisConnection, { mode: 'cluster' }>, r
     ...SERVER_OPTIONS,
     // No auto-pipelining: it builds a pipeline object for every batch, which cost more of the server's CPU than the
     // writes it saved (measured with two servers under the same load: about 5 % more per token grant and login).
+    // coalesceWrites batches the writes instead, without an object per batch.
     // Never give up: a delay for every attempt.
     retryStrategy: reconnectDelay,
     ...roleOptions(role),
@@ -169,6 +175,11 @@ function openServer(connection: Exclude<RedisConnection, { mode: 'cluster' }>, r
     reconnectOnError: (err: Error) => err.message.startsWith('READONLY'),
     ...(node.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
   });
+}
+
+function coalesceEachConnection(client: Redis): void {
+  // Each reconnection brings a new socket.
+  client.on('connect', () => coalesceWrites(client.stream as Socket));
 }
 
 function openCluster(connection: Extract<RedisConnection, { mode: 'cluster' }>, role: ConnectionRole): Cluster {
