@@ -55,7 +55,8 @@ export function machineFacts(): BenchReport['machine'] {
     node: process.version,
     platform: `${os.platform()} ${os.release()}`,
     commit: git(['rev-parse', 'HEAD']) || 'unknown',
-    dirty: git(['status', '--porcelain']) !== '',
+    // Results of earlier runs, not yet committed, do not change what is measured.
+    dirty: git(['status', '--porcelain', '--', '.', ':(exclude)bench/results']) !== '',
   };
 }
 
