@@ -2,7 +2,7 @@
 // code exchange, refresh and revocation; a Sentinel failover; two nodes sharing a Cluster, with client changes.
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { createClient, createUser, startTestApp, type TestApp } from '../helpers/app.js';
 import { Browser } from '../helpers/browser.js';
 import { Rotation } from '../helpers/nodes.js';
@@ -40,6 +40,16 @@ async function clientNames(server: RedisProcess): Promise<string[]> {
 /** Signs in with offline_access and returns the tokens; the refresh token is then rotated and replayed by callers. */
 async function signInForRefresh(rp: RelyingParty, browser: Browser) {
   return (await signIn(browser, rp, 'alice', PASSWORD, { scope: 'openid offline_access', prompt: 'consent' })).tokens;
+}
+
+/** Whether a command given to `redis` waits, corked, for the end of the event loop's round (coalesceWrites). */
+async function coalesces(redis: Redis): Promise<boolean> {
+  // A Cluster connects to a node at its first command.
+  await redis.ping();
+  const reply = redis.ping();
+  const corked = redis.stream.writableCorked === 1;
+  expect(await reply).to.equal('PONG');
+  return corked;
 }
 
 const refused = (request: Promise<unknown>) => request.then(() => 'accepted', (err: { error?: string }) => err.error ?? String(err));
@@ -85,6 +95,10 @@ describe('Redis Sentinel', function () {
     await master.select(0);
     expect(await keysUnder(master, app.config.redisPrefix)).to.be.empty;
     expect(await clientNames(setup.master)).to.include.members(['twofold', 'twofold-client-changes']);
+  });
+
+  it("sends the commands of one round of the event loop in one write to the sentinel's master", async function () {
+    expect(await coalesces(app.storage.redis as Redis)).to.equal(true);
   });
 
   it('moves to the replica the sentinel promotes: tokens issued before still refresh, and sign-ins work', async function () {
@@ -164,6 +178,12 @@ describe('Redis Cluster', function () {
     expect(perNode.filter((list) => list.length > 0)).to.have.length(1);
     const slots = new Set(await Promise.all(keys.map((key) => cluster.nodes[0]!.call('CLUSTER', 'KEYSLOT', key))));
     expect([...slots]).to.have.length(1);
+  });
+
+  it('sends the commands of one round of the event loop in one write to each Cluster node', async function () {
+    const masters = (a.storage.redis as Cluster).nodes('master');
+    expect(masters).to.have.length(3);
+    for (const node of masters) expect(await coalesces(node)).to.equal(true);
   });
 
   it('applies a client edited, then deleted with its grants, on node A to node B at once', async function () {
