@@ -35,6 +35,7 @@ import { securityHeaders } from './security/headers.js';
 import { requireHttpsForBrowsers } from './http/require-https.js';
 import { isHttpsIssuer } from './http/cookie-names.js';
 import { handleErrors } from './http/handle-errors.js';
+import { awaitRequestWrites } from './oidc/request-writes.js';
 import { routesUnder } from './http/routes-under.js';
 import { createHealthRouter, type ReadinessProbe } from './http/health.js';
 import { serveAssets } from './http/assets.js';
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps): Provider {
   });
   provider.use(securityHeaders());
   provider.use(handleErrors(deps.logger));
+  provider.use(awaitRequestWrites());
   if (secureCookies) provider.use(requireHttpsForBrowsers(deps.logger));
   provider.use(serveAssets(viewsDir));
   provider.use(routesUnder(['/healthz', '/readyz'], createHealthRouter(deps.probes)));

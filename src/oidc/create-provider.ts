@@ -6,6 +6,7 @@ import type { Queries } from '../storage/queries.js';
 import type { ShortLivedStore } from '../storage/short-lived/short-lived-store.js';
 import type { ClientChanges } from '../storage/short-lived/client-changes.js';
 import { createOidcAdapter } from '../storage/oidc-adapter.js';
+import { writeWithinRequest } from './request-writes.js';
 import { isStoreUnavailable } from '../storage/store-unavailable.js';
 import { markStoreUnavailable } from '../http/handle-errors.js';
 import { buildConfiguration } from './configuration.js';
@@ -52,6 +53,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     adapter: createOidcAdapter(deps.shortLived, {
       clientFinder: clientCache.find,
       clientWriter: createClientWriter({ queries: deps.queries, store: deps.shortLived, cache: clientCache }),
+      write: writeWithinRequest,
     }),
     findAccount: createFindAccount(deps.accountCache),
     policy: { hasTotp: async (accountId) => (await deps.accountCache.find(accountId))?.hasTotp ?? false },

@@ -17,6 +17,8 @@ export interface OidcAdapterOptions {
   /** When given, the Client model reads from it, and refuses writes unless a clientWriter is given too. */
   clientFinder?: ClientFinder | undefined;
   clientWriter?: ClientWriter | undefined;
+  /** Runs each save and deletion of a short-lived model (writeWithinRequest); by default each is simply awaited. */
+  write?: ((write: () => Promise<void>) => Promise<void>) | undefined;
 }
 
 // Models whose entries are indexed by grantId, so revoking a grant removes them (oidc-provider's own list).
@@ -48,6 +50,7 @@ function refuseClientWrite(): never {
 /** Creates the Adapter class to give oidc-provider as `adapter`, one instance per model name. */
 export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOptions = {}): AdapterConstructor {
   const { clientFinder, clientWriter } = options;
+  const write = options.write ?? ((run: () => Promise<void>) => run());
 
   return class ShortLivedAdapter implements Adapter {
     readonly name: string;
@@ -71,7 +74,7 @@ export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOp
         return clientWriter.upsert(id, payload as ClientMetadata);
       }
       const { jti: _value, ...withoutValue } = payload;
-      await store.upsertModel(this.name, this.#key(id), this.#hashed ? withoutValue : payload, {
+      return write(() => store.upsertModel(this.name, this.#key(id), this.#hashed ? withoutValue : payload, {
         expiresIn,
         grantId: GRANTABLE.has(this.name) ? payload.grantId : undefined,
         uid: this.name === 'Session' ? payload.uid : undefined,
@@ -80,7 +83,7 @@ export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOp
         clientId: this.name === 'Grant' ? payload.clientId : undefined,
         // A change to the account's second factor or status ends its sessions and revokes its grants through this index.
         accountId: this.name === 'Session' || this.name === 'Grant' ? payload.accountId : undefined,
-      });
+      }));
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -125,7 +128,7 @@ export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOp
         if (!clientWriter) refuseClientWrite();
         return clientWriter.destroy(id);
       }
-      await store.destroyModel(this.name, this.#key(id));
+      return write(() => store.destroyModel(this.name, this.#key(id)));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
