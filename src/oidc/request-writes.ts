@@ -13,7 +13,8 @@ interface PendingWrites {
   failure?: { error: unknown };
 }
 
-type WithPending = { [PENDING]?: PendingWrites };
+// null: the request is watched and has sent no write yet (most requests never do, and allocate nothing here).
+type WithPending = { [PENDING]?: PendingWrites | null };
 
 /**
  * Runs a model write: within a request that awaitRequestWrites watches, it is sent at once and awaited with the
@@ -21,29 +22,35 @@ type WithPending = { [PENDING]?: PendingWrites };
  * commands share one connection, so a read it makes after a write still sees the write.
  */
 export function writeWithinRequest(write: () => Promise<void>): Promise<void> {
-  const pending = (Provider.ctx as WithPending | undefined)?.[PENDING];
-  if (!pending) return write();
+  const ctx = Provider.ctx as WithPending | undefined;
+  if (!ctx || ctx[PENDING] === undefined) return write();
+  const pending = (ctx[PENDING] ??= { writes: [] });
   pending.writes.push(write().catch((error: unknown) => {
     pending.failure ??= { error };
   }));
   return Promise.resolve();
 }
 
+// Read through a function: after the `= null` below, TypeScript would take the field to stay null across `await next()`.
+const pendingOf = (ctx: WithPending): PendingWrites | null | undefined => ctx[PENDING];
+
 /** Awaits the writes writeWithinRequest sent; when one failed, the request fails with its error instead. */
 export function awaitRequestWrites(): Middleware {
   return async (ctx, next) => {
-    const pending: PendingWrites = { writes: [] };
-    (ctx as WithPending)[PENDING] = pending;
+    const watched = ctx as WithPending;
+    watched[PENDING] = null;
     try {
       await next();
     } finally {
       // Also on an error: what the request wrote is stored (or has failed) before anything is answered.
-      while (pending.writes.length) await Promise.all(pending.writes.splice(0));
+      const writes = pendingOf(watched)?.writes;
+      while (writes?.length) await (writes.length === 1 ? writes.pop() : Promise.all(writes.splice(0)));
     }
-    if (pending.failure) {
+    const failure = pendingOf(watched)?.failure;
+    if (failure) {
       // The answer prepared (a redirect carrying a code, tokens) refers to what could not be stored: it must not leave.
       ctx.remove('Location');
-      throw pending.failure.error;
+      throw failure.error;
     }
   };
 }
