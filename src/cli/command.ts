@@ -41,8 +41,11 @@ export interface CommandSpec<O extends OptionsConfig, Min extends number> {
   name: string;
   usage: string;
   options?: O;
-  /** How many positional arguments it takes, and their names for messages (default: none). */
-  positionals?: { min: Min; max: number; names: string };
+  /**
+   * How many positional arguments it takes, and their names for messages (default: none). An argument of `form`
+   * is always a positional, even one that begins with '-' (a token reference can), never an option.
+   */
+  positionals?: { min: Min; max: number; names: string; form?: RegExp };
 }
 
 /** What the handler gets once the arguments were parsed and checked. */
@@ -54,6 +57,14 @@ export interface CommandInput<O extends OptionsConfig, Min extends number> {
 /** A runnable command: the arguments after its name, and what it needs. */
 export type Command<D> = (args: string[], deps: D) => Promise<CommandResult>;
 
+/** The arguments of `form` that begin with '-' moved after `--`, where parseArgs reads them as positionals. */
+function formedLast(args: string[], form: RegExp | undefined): string[] {
+  if (!form) return args;
+  const isFormed = (arg: string) => arg.startsWith('-') && form.test(arg);
+  const formed = args.filter(isFormed);
+  return formed.length ? [...args.filter((arg) => !isFormed(arg)), '--', ...formed] : args;
+}
+
 /**
  * Makes a command from its declaration and handler. Arguments are parsed strictly: unknown flags, missing values and a
  * wrong number of positionals become a USER_ERROR; --help (-h) prints the usage on stdout. Neither reaches the handler.
@@ -62,13 +73,13 @@ export function defineCommand<D extends { output: Output }, O extends OptionsCon
   spec: CommandSpec<O, Min>,
   handler: (input: CommandInput<O, Min>, deps: D) => Promise<CommandResult>,
 ): Command<D> {
-  const { name, usage, positionals: expected = { min: 0, max: 0, names: '' } } = spec;
+  const { name, usage, positionals: expected = { min: 0, max: 0, names: '', form: undefined } } = spec;
   return async (args, deps) => {
     // What parseArgs is given is what ParsedValues<O> describes: the declared options and --help.
     const options = { ...spec.options, ...HELP_OPTION } as O & typeof HELP_OPTION;
     let parsed: { values: ParsedValues<O>; positionals: string[] };
     try {
-      parsed = parseArgs({ args, strict: true, allowPositionals: true, options });
+      parsed = parseArgs({ args: formedLast(args, expected.form), strict: true, allowPositionals: true, options });
     } catch (err) {
       // parseArgs explains itself ("Unknown option '--foo'"); keep its first line and point at the help.
       const message = ((err as Error).message.split('\n')[0] ?? 'invalid arguments').replace(/\. To specify a positional argument.*$/, '').replace(/\.$/, '');

@@ -61,9 +61,12 @@ export function tokenReference(token: string): string {
   return hashedModelId(token).slice(0, REFERENCE_LENGTH);
 }
 
+/** The form of a reference: 12 base64url characters. */
+export const TOKEN_REFERENCE_FORM = new RegExp(`^[A-Za-z0-9_-]{${REFERENCE_LENGTH}}$`);
+
 /** Whether a value has the form of a reference (12 base64url characters). */
 export function isTokenReference(value: unknown): value is string {
-  return typeof value === 'string' && new RegExp(`^[A-Za-z0-9_-]{${REFERENCE_LENGTH}}$`).test(value);
+  return typeof value === 'string' && TOKEN_REFERENCE_FORM.test(value);
 }
 
 export type RevokeTokenResult =

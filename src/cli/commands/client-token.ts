@@ -1,5 +1,5 @@
 // `twofold clients token`, `tokens` and `revoke-token`: initial access tokens for dynamic client registration.
-import { IAT_EXPIRIES, IAT_LIST_DAYS, isIatExpiry, isTokenReference, listedSince, revokeInitialAccessToken } from '../../clients/issue-initial-access-token.js';
+import { IAT_EXPIRIES, IAT_LIST_DAYS, isIatExpiry, isTokenReference, listedSince, TOKEN_REFERENCE_FORM, revokeInitialAccessToken } from '../../clients/issue-initial-access-token.js';
 import { CLI_ORIGIN, createAuditLog } from '../../security/audit.js';
 import { defineCommand, OK, userError, withStorage } from '../command.js';
 import { formatDate, formatTable, printJson } from '../output.js';
@@ -83,7 +83,8 @@ export const revokeToken = defineCommand({
   12 characters twofold clients tokens shows. The token is in the server's Redis store, so REDIS_URL (or
   REDIS_SENTINELS or REDIS_CLUSTER_NODES, and REDIS_PREFIX) must be the server's; without Redis, revoke it from the
   admin console (Administration › Clients › Initial access tokens).`,
-  positionals: { min: 1, max: 1, names: 'REFERENCE' },
+  // A reference is 12 base64url characters and may begin with '-'.
+  positionals: { min: 1, max: 1, names: 'REFERENCE', form: TOKEN_REFERENCE_FORM },
 }, async ({ positionals: [reference] }, deps: ClientsDeps) => {
   if (!isTokenReference(reference)) {
     return userError(`twofold clients revoke-token: "${reference}" is not a token reference: give the 12 characters twofold clients tokens shows`, 'clients revoke-token');
