@@ -77,12 +77,12 @@ export function createApp(deps: AppDeps): Provider {
   const live = deps.config.nodeEnv === 'development';
   const compiled = { pug: async (file: string, locals: Record<string, unknown>) => deps.templates.get(file)(locals) };
   provider.use(views(viewsDir, { extension: 'pug', options: { cache: !live, basedir: viewsDir }, ...(live ? {} : { engineSource: compiled }) }));
-  provider.use(async (ctx, next) => {
+  provider.use((ctx, next) => {
     // koa-views looks a view up on disk at every render, twice without the extension (a miss, then a hit);
     // naming the file in full halves that work on every page.
     const render = (ctx as unknown as RenderingContext).render;
     (ctx as unknown as RenderingContext).render = (view, locals) => render(view.endsWith('.pug') ? view : `${view}.pug`, locals);
-    await next();
+    return next();
   });
   provider.use(securityHeaders());
   provider.use(handleErrors(deps.logger));

@@ -6,10 +6,11 @@ import type { Middleware } from 'koa';
 /** Serves /assets/twofold.css from views/assets. */
 export function serveAssets(viewsDir: string): Middleware {
   const css = readFileSync(path.join(viewsDir, 'assets', 'twofold.css'));
-  return async (ctx, next) => {
-    if (ctx.path !== '/assets/twofold.css' || !['GET', 'HEAD'].includes(ctx.method)) return next();
+  return (ctx, next) => {
+    if (ctx.path !== '/assets/twofold.css' || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     ctx.type = 'text/css';
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = css;
+    return Promise.resolve();
   };
 }

@@ -1,7 +1,7 @@
 // oidc-provider with client secrets stored hashed: what it is given as a client's client_secret is the stored hash,
 // so the places that would compare or return the secret itself are adapted here.
 import type { IncomingMessage } from 'node:http';
-import type { Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import Provider, { errors } from 'oidc-provider';
 import { isSecretHash, type ClientSecretHasher } from '../security/client-secrets.js';
 
@@ -36,8 +36,7 @@ export function checkHashedClientSecrets(provider: Provider, hasher: ClientSecre
  */
 export function hashedSecretsInRegistration(provider: Provider, hasher: ClientSecretHasher): Middleware {
   const prefix = `${provider.pathFor('registration')}/`;
-  return async (ctx, next) => {
-    if (!ctx.path.startsWith(prefix) || (ctx.method !== 'GET' && ctx.method !== 'PUT')) return next();
+  const adapt = async (ctx: Context, next: Next) => {
     if (ctx.method === 'PUT' && ctx.is('application/json')) {
       const body = await readJson(ctx.req, ctx.request.length);
       if (body === undefined) {
@@ -62,6 +61,8 @@ export function hashedSecretsInRegistration(provider: Provider, hasher: ClientSe
       delete ctx.body['client_secret_expires_at'];
     }
   };
+  // Every other request goes straight on: no async frame of its own.
+  return (ctx, next) => (ctx.path.startsWith(prefix) && (ctx.method === 'GET' || ctx.method === 'PUT') ? adapt(ctx, next) : next());
 }
 
 /**

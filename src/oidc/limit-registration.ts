@@ -1,5 +1,5 @@
 // Per-address rate limits on dynamic registration (RFC 7591) and its management (RFC 7592), before oidc-provider sees the request.
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../logger.js';
 import type { AttemptLimit } from '../security/attempt-limits.js';
@@ -26,9 +26,7 @@ export function limitRegistration(provider: Provider, limits: RegistrationLimits
     return ctx.path.startsWith(`${endpoint}/`) && MANAGEMENT_METHODS.has(ctx.method) ? limits.manage : undefined;
   };
 
-  return async (ctx, next) => {
-    const limit = limitFor(ctx);
-    if (!limit) return next();
+  const limited = async (ctx: Context, next: Next, limit: AttemptLimit) => {
     let result;
     try {
       result = await limit.take(ctx.ip);
@@ -43,6 +41,11 @@ export function limitRegistration(provider: Provider, limits: RegistrationLimits
       return refuse(ctx, 429, result.retryAfterSeconds, 'too many registration requests from this address; retry after the time in Retry-After');
     }
     return next();
+  };
+  // Every other request goes straight on: no async frame of its own.
+  return (ctx, next) => {
+    const limit = limitFor(ctx);
+    return limit ? limited(ctx, next, limit) : next();
   };
 }
 

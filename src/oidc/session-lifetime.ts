@@ -1,5 +1,5 @@
 // How long a Twofold session lives: an inactivity timeout that each use extends, within an absolute lifetime from the login.
-import type { Context, Middleware } from 'koa';
+import type { Context, Middleware, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { interactionPolicy, type KoaContextWithOIDC, type Session } from 'oidc-provider';
 import type { Lifetimes } from '../config.js';
@@ -58,21 +58,21 @@ export function absoluteLifetimeCheck(lifetimes: SessionLifetimes): interactionP
  */
 export function extendSessionOnUse(provider: Provider, lifetimes: SessionLifetimes, prefixes: readonly string[]): Middleware {
   const cookieName = provider.cookieName('session');
-  return async (ctx, next) => {
-    if (prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`))) {
-      const session = await provider.Session.get(ctx as never);
-      if (session.accountId) {
-        // Why destroy: a session is never extended past its absolute lifetime; the pages then find no session.
-        if (sessionPastAbsoluteLifetime(lifetimes, session)) {
-          await session.destroy();
-        } else {
-          await session.save(sessionTtl(lifetimes, session));
-          if (!session.transient) ctx.cookies.set(cookieName, session.jti, { ...SESSION_COOKIE_OPTIONS, expires: new Date(session.exp * 1000), overwrite: true });
-        }
+  const extend = async (ctx: Context, next: Next) => {
+    const session = await provider.Session.get(ctx as never);
+    if (session.accountId) {
+      // Why destroy: a session is never extended past its absolute lifetime; the pages then find no session.
+      if (sessionPastAbsoluteLifetime(lifetimes, session)) {
+        await session.destroy();
+      } else {
+        await session.save(sessionTtl(lifetimes, session));
+        if (!session.transient) ctx.cookies.set(cookieName, session.jti, { ...SESSION_COOKIE_OPTIONS, expires: new Date(session.exp * 1000), overwrite: true });
       }
     }
     await next();
   };
+  // Every other request goes straight on: no async frame of its own.
+  return (ctx, next) => (prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`)) ? extend(ctx, next) : next());
 }
 
 /**

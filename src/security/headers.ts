@@ -41,10 +41,11 @@ export function securityHeaders(): Middleware {
     done = true;
   });
   if (!done) throw new Error('helmet did not finish synchronously: its headers cannot be computed once');
-  return async (ctx, next) => {
+  // Not async: the headers are set before the rest runs, and its promise is passed on as it is.
+  return (ctx, next) => {
     for (const name of removed) ctx.res.removeHeader(name);
     for (const [name, value] of headers) ctx.res.setHeader(name, value);
-    await next();
+    return next();
   };
 }
 
