@@ -4,23 +4,32 @@ import { parseArgs } from 'node:util';
 export const USAGE = `usage: npm run bench [-- options]
   --quick               one concurrency (8), 6-second runs, one pass: about a minute
   --concurrency LIST    comma-separated virtual users per run (default 1,8,32; quick 8)
-  --seconds N           length of each measured run in seconds (default 12; quick 6; reference 15)
-  --repeat N            run the scenario set N times on the same server, with its RSS after each pass (default 2; quick 1)
+  --seconds N           length of each measured run in seconds (default 12; quick 6; reference 6)
+  --repeat N            run the scenario set N times on the same server, with its RSS after each pass (default 2; quick 1;
+                        reference: turns of each server, 5)
   --faults              instead of the scenarios: full sysadmin logins while Redis, then Postgres, then SMTP is cut (about a minute)
   --reference           instead of the scenarios: the full login, client_credentials and refresh_token against
                         Twofold and against a bare oidc-provider (the baseline the targets were set against), in
-                        turns, and the ratio of the two for each (about 4 minutes)
+                        turns, and the ratio of the two for each (about 6 minutes)
   --cut-seconds N       with --faults: how long each store is cut (default 5)
   --cpu-prof DIR        run the server with node --cpu-prof, writing its profile to DIR on exit
   --help                show this help
 
 With --faults, --concurrency is one number (default 4). With --reference, --concurrency is one number (default 8),
---seconds defaults to 15 and --repeat (turns of each server) to 2.`;
+--seconds defaults to 6 and --repeat (turns of each server) to 5: short turns in alternation, so that the machine's
+drift within the minute falls on both servers alike.`;
 
 export type Options =
   | { kind: 'scenarios'; quick: boolean; concurrency: number[]; seconds: number; repeat: number; cpuProf: string | undefined }
   | { kind: 'faults'; concurrency: number; cutSeconds: number; cpuProf: string | undefined }
   | { kind: 'reference'; concurrency: number; seconds: number; repeat: number; cpuProf: string | undefined };
+
+/**
+ * The turns of --reference: five of 6 seconds for each server, in alternation. With two 15-second turns the machine's
+ * speed could change between one server's turn and the other's (a baseline measured 4,764 and then 6,304
+ * client_credentials grants per CPU-second); shorter turns spread that drift over both.
+ */
+export const REFERENCE_TURN = { seconds: 6, repeat: 5 } as const;
 
 /** A bad command line: reported with the usage, exit code 2. */
 export class UsageError extends Error {}
@@ -70,8 +79,8 @@ export function parseOptions(argv: string[]): Options | 'help' {
     return {
       kind: 'reference',
       concurrency: concurrency[0] ?? 8,
-      seconds: number('seconds', values.seconds, 15, 1, 120),
-      repeat: whole('repeat', number('repeat', values.repeat, 2, 1, 5)),
+      seconds: number('seconds', values.seconds, REFERENCE_TURN.seconds, 1, 120),
+      repeat: whole('repeat', number('repeat', values.repeat, REFERENCE_TURN.repeat, 1, 5)),
       cpuProf,
     };
   }
