@@ -7,6 +7,7 @@ import type { ShortLivedStore } from '../storage/short-lived/short-lived-store.j
 import type { ClientChanges } from '../storage/short-lived/client-changes.js';
 import { createOidcAdapter } from '../storage/oidc-adapter.js';
 import { writeWithinRequest } from './request-writes.js';
+import { readAheadWithinRequest } from './request-reads.js';
 import { isStoreUnavailable } from '../storage/store-unavailable.js';
 import { markStoreUnavailable } from '../http/handle-errors.js';
 import { buildConfiguration } from './configuration.js';
@@ -54,6 +55,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientFinder: clientCache.find,
       clientWriter: createClientWriter({ queries: deps.queries, store: deps.shortLived, cache: clientCache }),
       write: writeWithinRequest,
+      readAhead: readAheadWithinRequest,
     }),
     findAccount: createFindAccount(deps.accountCache),
     policy: { hasTotp: async (accountId) => (await deps.accountCache.find(accountId))?.hasTotp ?? false },

@@ -2,10 +2,10 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import Provider, { errors, type AdapterConstructor, type ClientMetadata } from 'oidc-provider';
-import type { ShortLivedStore } from '../../src/storage/short-lived/short-lived-store.js';
+import type { ModelPayload, ShortLivedStore } from '../../src/storage/short-lived/short-lived-store.js';
 import { createRedisStore } from '../../src/storage/short-lived/redis-store.js';
 import { createMemoryStore } from '../../src/storage/short-lived/memory-store.js';
-import { createOidcAdapter } from '../../src/storage/oidc-adapter.js';
+import { createOidcAdapter, type ReadAhead } from '../../src/storage/oidc-adapter.js';
 import { createTestRedis, type TestRedis } from '../helpers/redis.js';
 
 interface StoreFactory {
@@ -95,6 +95,39 @@ function adapterSuite(factory: StoreFactory): void {
       expect(await new Adapter('Session').findByUid(id())).to.equal(undefined);
       await new Adapter('Session').destroy(sessionId);
       expect(await new Adapter('Session').findByUid(uid)).to.equal(undefined);
+    });
+
+    it('hands out a grant read ahead once, and forgets it when the grant is written or revoked meanwhile', async () => {
+      const kept = new Map<string, unknown>();
+      const readAhead: ReadAhead = {
+        active: () => true,
+        keep: (model, key, payload) => void kept.set(`${model} ${key}`, payload),
+        take: (model, key) => {
+          const name = `${model} ${key}`;
+          if (!kept.has(name)) return { found: false };
+          const payload = kept.get(name) as ModelPayload | undefined;
+          kept.delete(name);
+          return { found: true, payload };
+        },
+      };
+      const Ahead = createOidcAdapter(store, { readAhead });
+      const [grantId, code] = [id(), id()];
+      await new Ahead('Grant').upsert(grantId, { jti: grantId, accountId: 'alice' }, 60);
+      await new Ahead('AuthorizationCode').upsert(code, { jti: code, grantId }, 60);
+      expect(await new Ahead('AuthorizationCode').find(code)).to.deep.equal({ jti: code, grantId });
+      await store.destroyModel('Grant', grantId);
+      expect(await new Ahead('Grant').find(grantId)).to.deep.equal({ jti: grantId, accountId: 'alice' }, 'as read with the code');
+      expect(await new Ahead('Grant').find(grantId)).to.equal(undefined, 'once only: then from the store');
+      // A write to the grant in between drops what was read ahead.
+      await new Ahead('Grant').upsert(grantId, { jti: grantId, accountId: 'alice' }, 60);
+      await new Ahead('AuthorizationCode').find(code);
+      await new Ahead('Grant').upsert(grantId, { jti: grantId, accountId: 'bob' }, 60);
+      expect(await new Ahead('Grant').find(grantId)).to.deep.equal({ jti: grantId, accountId: 'bob' });
+      // So does a revocation of the grant: what is found then is what the store holds.
+      await new Ahead('AuthorizationCode').find(code);
+      await store.destroyModel('Grant', grantId);
+      await new Ahead('AccessToken').revokeByGrantId(grantId);
+      expect(await new Ahead('Grant').find(grantId)).to.equal(undefined);
     });
 
     it("revokeByGrantId removes the grant's tokens of every model, and not Interactions", async () => {

@@ -46,6 +46,31 @@ function contract(factory: BackendFactory): void {
         expect(await store.findModel('Session', long)).to.deep.equal({ kept: true });
       });
 
+      it('reads an entry with its grant and, when it expires with its session, that session, in one read', async () => {
+        const [code, grantId, session, uid] = [id(), id(), id(), id()];
+        await store.upsertModel('Grant', grantId, { jti: grantId, accountId: 'alice' }, { expiresIn: 60 });
+        await store.upsertModel('Session', session, { jti: session, uid }, { expiresIn: 60, uid });
+        await store.upsertModel('AuthorizationCode', code, { jti: code, grantId, sessionUid: uid, expiresWithSession: true, consumed: 7 }, { expiresIn: 60, grantId });
+        expect(await store.findModelWithRelated('AuthorizationCode', code)).to.deep.equal({
+          payload: { jti: code, grantId, sessionUid: uid, expiresWithSession: true, consumed: 7 },
+          grant: { id: grantId, payload: { jti: grantId, accountId: 'alice' } },
+          session: { uid, payload: { jti: session, uid } },
+        });
+        // Not bound to its session: the session is not read. A grant or session that is gone is said to be gone.
+        const token = id();
+        await store.upsertModel('AccessToken', token, { jti: token, grantId: id(), sessionUid: uid }, { expiresIn: 60 });
+        const unbound = await store.findModelWithRelated('AccessToken', token);
+        expect(unbound?.session).to.equal(undefined);
+        expect(unbound?.grant?.payload).to.equal(undefined);
+        await store.destroyModel('Session', session);
+        expect((await store.findModelWithRelated('AuthorizationCode', code))?.session).to.deep.equal({ uid, payload: undefined });
+        // Nothing named, nothing read; nothing stored, nothing found.
+        const plain = id();
+        await store.upsertModel('AccessToken', plain, { jti: plain }, { expiresIn: 60 });
+        expect(await store.findModelWithRelated('AccessToken', plain)).to.deep.equal({ payload: { jti: plain } });
+        expect(await store.findModelWithRelated('AccessToken', id())).to.equal(undefined);
+      });
+
       it('finds by uid and by user code, per model', async () => {
         const [session, device, uid, userCode] = [id(), id(), id(), 'ABCD-EFGH'];
         await store.upsertModel('Session', session, { uid }, { expiresIn: 60, uid });

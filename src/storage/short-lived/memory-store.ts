@@ -1,7 +1,7 @@
 // The short-lived store in process memory, for development without REDIS_URL: the Redis store's semantics, one process.
 import {
   joinConsumed, splitConsumed, toJson, toTtlSeconds,
-  type AccountRevocation, type ConsumeResult, type ModelPayload, type RevokeAccountOptions, type ShortLivedStore,
+  type AccountRevocation, type ConsumeResult, type EntryWithRelated, type ModelPayload, type RevokeAccountOptions, type ShortLivedStore,
   type UpsertModelOptions,
 } from './short-lived-store.js';
 
@@ -162,6 +162,18 @@ export function createMemoryStore(options: { now?: () => number } = {}): ShortLi
     },
 
     findModel: async (model, id) => findModel(model, id),
+    async findModelWithRelated(model: string, id: string): Promise<EntryWithRelated | undefined> {
+      const payload = findModel(model, id);
+      if (!payload) return undefined;
+      const { grantId, sessionUid, expiresWithSession } = payload;
+      return {
+        payload,
+        ...(typeof grantId === 'string' ? { grant: { id: grantId, payload: findModel('Grant', grantId) } } : {}),
+        ...(expiresWithSession === true && typeof sessionUid === 'string'
+          ? { session: { uid: sessionUid, payload: findByIndex('Session', keys.uid('Session', sessionUid)) } }
+          : {}),
+      };
+    },
     findModelByUid: async (model, uid) => findByIndex(model, keys.uid(model, uid)),
     findModelByUserCode: async (model, userCode) => findByIndex(model, keys.userCode(model, userCode)),
 

@@ -170,6 +170,32 @@ if not id then return false end
 return redis.call('HMGET', ARGV[1] .. id, 'payload', 'consumed')
 `;
 
+// KEYS: entry. ARGV: the key prefix of Grant entries, of the Session uid index and of Session entries. Returns the
+// entry's payload and consumed fields, then the grant id its payload names with that Grant's two fields, then the
+// session uid of an entry that expires with its session with that Session's two fields ('' and nils where there is
+// none): oidc-provider reads the entry, then its session, then its grant, each waiting for the one before.
+const FIND_WITH_RELATED = `
+local entry = redis.call('HMGET', KEYS[1], 'payload', 'consumed')
+if not entry[1] then return false end
+local reply = { entry[1], entry[2], '', false, false, '', false, false }
+local ok, data = pcall(cjson.decode, entry[1])
+if ok and type(data) == 'table' then
+  if type(data.grantId) == 'string' then
+    local grant = redis.call('HMGET', ARGV[1] .. data.grantId, 'payload', 'consumed')
+    reply[3], reply[4], reply[5] = data.grantId, grant[1], grant[2]
+  end
+  if data.expiresWithSession == true and type(data.sessionUid) == 'string' then
+    reply[6] = data.sessionUid
+    local id = redis.call('GET', ARGV[2] .. data.sessionUid)
+    if id then
+      local session = redis.call('HMGET', ARGV[3] .. id, 'payload', 'consumed')
+      reply[7], reply[8] = session[1], session[2]
+    end
+  end
+end
+return reply
+`;
+
 export interface LuaScript { source: string; sha: string }
 
 function lua(source: string): LuaScript {
@@ -180,6 +206,7 @@ function lua(source: string): LuaScript {
 export const SCRIPTS = {
   upsert: lua(UPSERT), consume: lua(CONSUME), destroy: lua(DESTROY), revokeGrant: lua(REVOKE_GRANT), revokeClient: lua(REVOKE_CLIENT),
   revokeAccount: lua(REVOKE_ACCOUNT), increment: lua(INCREMENT), findByIndex: lua(FIND_BY_INDEX),
+  findWithRelated: lua(FIND_WITH_RELATED),
 };
 
 /** Runs a script by its SHA1, sending the source once when Redis does not have it cached. */

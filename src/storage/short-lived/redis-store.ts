@@ -3,7 +3,7 @@
 import type { RedisClient } from './connect-redis.js';
 import {
   joinConsumed, splitConsumed, toJson, toTtlSeconds,
-  type AccountRevocation, type ConsumeResult, type ModelPayload, type RevokeAccountOptions, type ShortLivedStore,
+  type AccountRevocation, type ConsumeResult, type EntryWithRelated, type ModelPayload, type RevokeAccountOptions, type ShortLivedStore,
   type UpsertModelOptions,
 } from './short-lived-store.js';
 import { runScript, SCRIPTS } from './redis-scripts.js';
@@ -58,6 +58,19 @@ export function createRedisStore(redis: RedisClient, options: { prefix: string }
     },
 
     findModel,
+
+    async findModelWithRelated(model: string, id: string): Promise<EntryWithRelated | undefined> {
+      const found = await runScript(redis, SCRIPTS.findWithRelated, [keys.model(model, id)], [keys.model('Grant', ''), keys.uid('Session', ''), keys.model('Session', '')]) as (string | null)[] | null;
+      const payload = found ? toPayload(found) : undefined;
+      if (!found || !payload) return undefined;
+      const [, , grantId, grantPayload, grantConsumed, sessionUid, sessionPayload, sessionConsumed] = found;
+      return {
+        payload,
+        ...(grantId ? { grant: { id: grantId, payload: toPayload([grantPayload ?? null, grantConsumed ?? null]) } } : {}),
+        ...(sessionUid ? { session: { uid: sessionUid, payload: toPayload([sessionPayload ?? null, sessionConsumed ?? null]) } } : {}),
+      };
+    },
+
     findModelByUid: (model, uid) => findByIndex(model, keys.uid(model, uid)),
     findModelByUserCode: (model, userCode) => findByIndex(model, keys.userCode(model, userCode)),
 

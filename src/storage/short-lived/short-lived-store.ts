@@ -43,6 +43,17 @@ export interface AccountRevocation {
   grants: number;
 }
 
+/**
+ * An entry read with what oidc-provider reads right after it: the Grant its grantId names and, for an entry that
+ * expires with its session, the Session with its sessionUid. `grant` and `session` are there when the entry names
+ * one, with the payload found (undefined when it is gone).
+ */
+export interface EntryWithRelated {
+  payload: ModelPayload;
+  grant?: { id: string; payload: ModelPayload | undefined };
+  session?: { uid: string; payload: ModelPayload | undefined };
+}
+
 /** What consumeModel did: only one caller ever gets 'consumed' for an entry. */
 export type ConsumeResult = 'consumed' | 'already-consumed' | 'not-found';
 
@@ -55,6 +66,8 @@ export interface ShortLivedStore {
   upsertModel(model: string, id: string, payload: ModelPayload, options?: UpsertModelOptions): Promise<void>;
   /** Returns a copy of the entry (with `consumed` merged in when set), or undefined. */
   findModel(model: string, id: string): Promise<ModelPayload | undefined>;
+  /** findModel, with the entry's Grant and (for one that expires with its session) its Session, read at once. */
+  findModelWithRelated(model: string, id: string): Promise<EntryWithRelated | undefined>;
   /** Finds the entry of `model` that was upserted with this uid. */
   findModelByUid(model: string, uid: string): Promise<ModelPayload | undefined>;
   /** Finds the entry of `model` that was upserted with this user code. */
