@@ -1,6 +1,6 @@
-// oidc-provider reads a token or code, then the session it is bound to, then its grant, each read waiting for the one
-// before (three Redis round trips at the token exchange, two or three at userinfo and refresh). The adapter reads all
-// three at once (findModelWithRelated) and keeps the two it was not asked for here, for the rest of the same request:
+// oidc-provider reads an access token or code, then the session it is bound to, then its grant, each read waiting for
+// the one before (three Redis round trips at the token exchange and at userinfo). The adapter reads all three at once
+// (findModelWithRelated) and keeps the two it was not asked for here, for the rest of the same request:
 // oidc-provider's next reads of them are answered from this, once each, and any later read goes to the store again.
 import Provider from 'oidc-provider';
 import type { ReadAhead } from '../storage/oidc-adapter.js';
@@ -26,6 +26,11 @@ export const readAheadWithinRequest: ReadAhead = {
     const payload = kept.get(name);
     kept.delete(name);
     return { found: true, payload };
+  },
+  forget(model: string): void {
+    const kept = (Provider.ctx as WithReadAhead | undefined)?.[READ_AHEAD];
+    if (!kept) return;
+    for (const name of kept.keys()) if (name.startsWith(`${model}\u0000`)) kept.delete(name);
   },
   /** Whether a request is under way to keep entries for. */
   active(): boolean {

@@ -30,6 +30,8 @@ export interface ReadAhead {
   keep(model: string, key: string, payload: ModelPayload | undefined): void;
   /** What was kept, given out once; `found` is false when nothing was. */
   take(model: string, key: string): { found: true; payload: ModelPayload | undefined } | { found: false };
+  /** Drops everything kept for `model`. */
+  forget(model: string): void;
 }
 
 // Models whose entries are indexed by grantId, so revoking a grant removes them (oidc-provider's own list).
@@ -82,10 +84,11 @@ export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOp
     }
 
     /** Drops what was read ahead of an entry this request changes: a later read in the request must see the change. */
-    #forget(id: string, payload?: AdapterPayload): void {
+    #forget(id: string): void {
       if (!readAhead) return;
       readAhead.take(this.name, id);
-      if (this.name === 'Session' && typeof payload?.uid === 'string') readAhead.take('Session:uid', payload.uid);
+      // Sessions are kept by uid: a deletion (by id alone) drops every one kept.
+      if (this.name === 'Session') readAhead.forget('Session:uid');
     }
 
     /** The id an entry is stored under: the id itself, or its hash for the bearer credentials above. */
@@ -99,7 +102,7 @@ export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOp
         return clientWriter.upsert(id, payload as ClientMetadata);
       }
       const { jti: _value, ...withoutValue } = payload;
-      this.#forget(id, payload);
+      this.#forget(id);
       return write(() => store.upsertModel(this.name, this.#key(id), this.#hashed ? withoutValue : payload, {
         expiresIn,
         grantId: GRANTABLE.has(this.name) ? payload.grantId : undefined,

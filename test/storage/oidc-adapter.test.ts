@@ -109,6 +109,9 @@ function adapterSuite(factory: StoreFactory): void {
           kept.delete(name);
           return { found: true, payload };
         },
+        forget: (model) => {
+          for (const name of kept.keys()) if (name.startsWith(`${model} `)) kept.delete(name);
+        },
       };
       const Ahead = createOidcAdapter(store, { readAhead });
       const [grantId, code] = [id(), id()];
@@ -128,6 +131,16 @@ function adapterSuite(factory: StoreFactory): void {
       await store.destroyModel('Grant', grantId);
       await new Ahead('AccessToken').revokeByGrantId(grantId);
       expect(await new Ahead('Grant').find(grantId)).to.equal(undefined);
+      // A session kept by its uid is dropped when a session is deleted, which is by id alone.
+      const [sessionId, uid, bound] = [id(), id(), id()];
+      await new Ahead('Session').upsert(sessionId, { jti: sessionId, uid }, 60);
+      await new Ahead('AccessToken').upsert(bound, { jti: bound, sessionUid: uid, expiresWithSession: true }, 60);
+      await new Ahead('AccessToken').find(bound);
+      await new Ahead('Session').destroy(sessionId);
+      expect(await new Ahead('Session').findByUid(uid)).to.equal(undefined);
+      await new Ahead('Session').upsert(sessionId, { jti: sessionId, uid }, 60);
+      await new Ahead('AccessToken').find(bound);
+      expect(await new Ahead('Session').findByUid(uid)).to.deep.equal({ jti: sessionId, uid }, 'as read with the token');
     });
 
     it("revokeByGrantId removes the grant's tokens of every model, and not Interactions", async () => {
