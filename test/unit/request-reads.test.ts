@@ -1,6 +1,6 @@
 // A token read within a request brings its session and grant along, and oidc-provider's next reads of them are
 // answered from that, once each.
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
@@ -41,10 +41,20 @@ async function setUp(options: { readAhead: boolean }) {
     const listening = provider.listen(0, '127.0.0.1', () => resolve(listening));
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const verifier = randomBytes(32).toString('base64url');
+  const code = await new provider.AuthorizationCode({
+    accountId: 'alice', client, grantId, gty: 'authorization_code', redirectUri: CLIENT.redirect_uris[0], scope: 'openid',
+    expiresWithSession: true, sessionUid, codeChallenge: createHash('sha256').update(verifier).digest('base64url'), codeChallengeMethod: 'S256',
+  }).save();
   reads.length = 0;
   return {
     store, reads, grantId, sessionId,
     userinfo: () => fetch(`${base}/me`, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }),
+    exchange: () => fetch(`${base}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', authorization: `Basic ${Buffer.from(`${CLIENT.client_id}:${CLIENT.client_secret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: CLIENT.redirect_uris[0]!, code_verifier: verifier }).toString(),
+    }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -62,6 +72,14 @@ describe('request reads', function () {
     expect(response.status, await response.clone().text()).to.equal(200);
     expect(await response.json()).to.deep.equal({ sub: 'alice' });
     expect(app.reads).to.deep.equal(['findModelWithRelated AccessToken']);
+  });
+
+  it('reads the code, its session and its grant in one read at the token exchange', async function () {
+    app = await setUp({ readAhead: true });
+    const response = await app.exchange();
+    expect(response.status, await response.clone().text()).to.equal(200);
+    expect(await response.json()).to.include.keys('access_token', 'id_token');
+    expect(app.reads).to.deep.equal(['findModelWithRelated AuthorizationCode']);
   });
 
   it('makes three reads, one after the other, without it', async function () {
