@@ -85,10 +85,9 @@ export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOp
 
     /** Drops what was read ahead of an entry this request changes: a later read in the request must see the change. */
     #forget(id: string): void {
-      if (!readAhead) return;
-      readAhead.take(this.name, id);
-      // Sessions are kept by uid: a deletion (by id alone) drops every one kept.
-      if (this.name === 'Session') readAhead.forget('Session:uid');
+      // Only grants (by id) and sessions (by uid: a deletion, by id alone, drops every one kept) are ever kept.
+      if (this.name === 'Grant') readAhead?.take('Grant', id);
+      else if (this.name === 'Session') readAhead?.forget('Session:uid');
     }
 
     /** The id an entry is stored under: the id itself, or its hash for the bearer credentials above. */
@@ -117,15 +116,14 @@ export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOp
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.#clientsFromFinder && clientFinder) return clientFinder(id);
-      if (readAhead) {
-        const kept = readAhead.take(this.name, id);
+      if (readAhead && this.name === 'Grant') {
+        const kept = readAhead.take('Grant', id);
         if (kept.found) return toAdapterPayload(kept.payload);
-        if (READ_WITH_RELATED.has(this.name) && readAhead.active()) {
-          const found = await store.findModelWithRelated(this.name, id);
-          if (found?.grant) readAhead.keep('Grant', found.grant.id, found.grant.payload);
-          if (found?.session) readAhead.keep('Session:uid', found.session.uid, found.session.payload);
-          return toAdapterPayload(found?.payload);
-        }
+      } else if (readAhead && READ_WITH_RELATED.has(this.name) && readAhead.active()) {
+        const found = await store.findModelWithRelated(this.name, id);
+        if (found?.grant) readAhead.keep('Grant', found.grant.id, found.grant.payload);
+        if (found?.session) readAhead.keep('Session:uid', found.session.uid, found.session.payload);
+        return toAdapterPayload(found?.payload);
       }
       const payload = toAdapterPayload(await store.findModel(this.name, this.#key(id)));
       // The presented value is the jti: give it back, as oidc-provider expects it in the payload.
@@ -133,7 +131,7 @@ export function createOidcAdapter(store: ShortLivedStore, options: OidcAdapterOp
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      const kept = readAhead?.take(`${this.name}:uid`, uid);
+      const kept = this.name === 'Session' ? readAhead?.take('Session:uid', uid) : undefined;
       if (kept?.found) return toAdapterPayload(kept.payload);
       return toAdapterPayload(await store.findModelByUid(this.name, uid));
     }
