@@ -159,7 +159,11 @@ describe('storage: signing keys', () => {
         expect(ring.jwks().keys.map(use)).to.include.members([`${oldRsa.kid}:sign`, `${newRsa.kid}:verify`]);
         expect(await signingKid(), 'before the sign-from time').to.equal(oldRsa.kid);
 
-        await new Promise((resolve) => setTimeout(resolve, newRsa.signFrom.getTime() - Date.now() + 50));
+        // Waited on the clock the ring decides by (Date.now) rather than by one timeout: timers run on the monotonic
+        // clock, and where the wall clock is corrected meanwhile (as on virtual machines) a timeout can end before
+        // the wall-clock time it aimed at; the ring then re-plans its switch by Date.now, and so must the test.
+        const switchedBy = newRsa.signFrom.getTime() + 50;
+        while (Date.now() < switchedBy) await new Promise((resolve) => setTimeout(resolve, switchedBy - Date.now()));
         expect(await signingKid(), 'switched by the timer').to.equal(newRsa.kid);
         expect(reloads, 'no reload but the one asked for').to.equal(1);
         expect(ring.jwks().keys.map(use)).to.include.members([`${newRsa.kid}:sign`, `${oldRsa.kid}:verify`]);
