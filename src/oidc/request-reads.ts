@@ -37,4 +37,3 @@ export const readAheadWithinRequest: ReadAhead = {
     return Provider.ctx !== undefined;
   },
 };
-

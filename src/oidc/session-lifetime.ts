@@ -3,6 +3,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import { interactionPolicy, type KoaContextWithOIDC, type Session } from 'oidc-provider';
 import type { Lifetimes } from '../config.js';
+import { onlyUnder } from '../http/routes-under.js';
 
 const { Check } = interactionPolicy;
 
@@ -71,8 +72,7 @@ export function extendSessionOnUse(provider: Provider, lifetimes: SessionLifetim
     }
     await next();
   };
-  // Every other request goes straight on: no async frame of its own.
-  return (ctx, next) => (prefixes.some((prefix) => ctx.path === prefix || ctx.path.startsWith(`${prefix}/`)) ? extend(ctx, next) : next());
+  return onlyUnder(prefixes, extend);
 }
 
 /**
